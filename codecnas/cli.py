@@ -1,0 +1,185 @@
+"""`codecnas`: launch and resume campaigns, read their fronts, pull the best codec for a budget."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from codecnas import codec_commands
+from codecnas.exporting import export_trial
+from codecnas.reports import choice_text, failed_table, front_table, status_table
+from codecnas.running import run_campaign
+from codecnas.settings import Settings
+from nas.domain import CampaignRecord, CampaignStatus, TrialState
+from nas.errors import CodecnasError
+from nas.selection import best_for_budget
+from nas.spec import CampaignSpec, load_spec, parse_spec
+from nas.storage.repository import CampaignStore
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+campaign_app = typer.Typer(help="Launch, resume and inspect search campaigns.", no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(codec_commands.app, name="codec")
+console = Console()
+
+DEMO_SPEC = Path(__file__).parent / "examples" / "demo.yaml"
+DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: SQLite in $CODECNAS_HOME)")
+
+
+def _store(db: str | None) -> CampaignStore:
+    settings = Settings.from_env(db)
+    settings.prepare()
+    return CampaignStore(settings.database_url, settings.artifact_root)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+def _show_result(store: CampaignStore, campaign: CampaignRecord) -> None:
+    front = store.front(campaign.id)
+    console.print(front_table(campaign, front))
+    failed = store.trials(campaign.id, TrialState.FAILED)
+    if failed:
+        console.print(failed_table(failed))
+
+
+def _launch(store: CampaignStore, spec: CampaignSpec) -> CampaignRecord:
+    campaign = store.create_campaign(spec.name, spec.to_json())
+    console.print(f"campaign {campaign.name!r} created (id {campaign.id}) in {store.url}")
+    run_campaign(store, campaign.id, console)
+    return store.campaign(campaign.id)
+
+
+@campaign_app.command("launch")
+def campaign_launch(
+    spec_path: Path = typer.Argument(..., help="campaign spec (YAML)"),
+    name: Optional[str] = typer.Option(None, help="override the spec's name"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Create a campaign from SPEC and run it to its trial budget."""
+    spec = load_spec(spec_path)
+    if name:
+        spec = parse_spec({**spec.to_json(), "name": name}, source=str(spec_path))
+    store = _store(db)
+    _show_result(store, _launch(store, spec))
+
+
+@campaign_app.command("resume")
+def campaign_resume(campaign: str, db: Optional[str] = DbOption) -> None:
+    """Go on with an interrupted campaign: finished trials are kept, running ones run again."""
+    store = _store(db)
+    record = store.campaign(_ref(campaign))
+    requeued = [t for t in store.trials(record.id) if not t.state.is_finished]
+    console.print(f"resuming {record.name!r}: {len(requeued)} unfinished trial(s) will run again")
+    run_campaign(store, record.id, console)
+    _show_result(store, store.campaign(record.id))
+
+
+@campaign_app.command("status")
+def campaign_status(campaign: str, db: Optional[str] = DbOption) -> None:
+    """Trial counts, state and hypervolume of a campaign."""
+    store = _store(db)
+    record = store.campaign(_ref(campaign))
+    spec = parse_spec(record.spec)
+    console.print(status_table(record, store.count_trials(record.id),
+                               store.hypervolume_history(record.id), spec.budget.trials))
+
+
+@campaign_app.command("list")
+def campaign_list(db: Optional[str] = DbOption) -> None:
+    """All campaigns in the database."""
+    store = _store(db)
+    for c in store.campaigns():
+        counts = store.count_trials(c.id)
+        done = counts.get(TrialState.COMPLETE, 0)
+        console.print(f"{c.id:>4}  {c.name:<30} {c.status.value:<12} {done} complete")
+
+
+@app.command("pareto")
+def pareto(campaign: str, db: Optional[str] = DbOption) -> None:
+    """The stored Pareto front of a campaign."""
+    store = _store(db)
+    _show_result(store, store.campaign(_ref(campaign)))
+
+
+@app.command("best")
+def best(
+    campaign: str,
+    decode_ms: float = typer.Option(..., "--decode-ms", help="decode budget for a 12 MP image"),
+    export: Optional[Path] = typer.Option(None, "--export", help="write the codec to this folder"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """The best codec whose 12 MP decode time fits the budget; optionally export it."""
+    store = _store(db)
+    record = store.campaign(_ref(campaign))
+    choice = best_for_budget(store.trials(record.id), decode_ms)
+    console.print(choice_text(choice))
+    if choice.trial is None:
+        raise typer.Exit(code=1)
+    if export is not None:
+        if not choice.fits:
+            console.print("[yellow]exporting the closest trial, which is over the budget[/]")
+        for path in export_trial(store, choice.trial, export):
+            console.print(f"  wrote {path}")
+    if not choice.fits:
+        raise typer.Exit(code=1)
+
+
+@app.command("demo")
+def demo(
+    decode_ms: float = typer.Option(20_000, "--decode-ms", help="decode budget to answer at the end"),
+    trials: Optional[int] = typer.Option(None, help="override the demo's trial budget"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """A small real campaign on the embedded default (SQLite, local Ray, ONNX Runtime)."""
+    spec = load_spec(DEMO_SPEC)
+    store = _store(db)
+    data = spec.to_json()
+    data["name"] = _free_name(store, spec.name)
+    if trials:
+        data["budget"] = {**data["budget"], "trials": trials}
+    console.print(
+        "[dim]Demo trials train for seconds, not hours: expect codecs that use more bits than "
+        "JPEG. The search machinery, storage and measurements are all real.[/]"
+    )
+    start = time.perf_counter()
+    campaign = _launch(store, parse_spec(data))
+    _show_result(store, campaign)
+    console.print(f"best for a 12 MP decode budget of {decode_ms:g} ms:")
+    console.print(choice_text(best_for_budget(store.trials(campaign.id), decode_ms)))
+    console.print(f"demo wall time: {time.perf_counter() - start:.0f} s; database: {store.url}")
+
+
+def _free_name(store: CampaignStore, base: str) -> str:
+    names = {c.name for c in store.campaigns()}
+    if base not in names:
+        return base
+    return next(f"{base}-{i}" for i in range(2, 10_000) if f"{base}-{i}" not in names)
+
+
+def _ref(campaign: str) -> int | str:
+    return int(campaign) if campaign.isdigit() else campaign
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except CodecnasError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: `codecnas campaign resume NAME` goes on from here[/]")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Terminal tables: a campaign's status, its Pareto front, and a best-for-budget answer."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from nas.domain import CampaignRecord, HypervolumePoint, TrialRecord, TrialState
+from nas.selection import BudgetChoice
+
+_COLUMNS = (
+    ("quality_ratio_vs_jpeg", "bits vs JPEG", "{:.3f}"),
+    ("bpp", "bpp", "{:.3f}"),
+    ("psnr", "PSNR dB", "{:.2f}"),
+    ("ms_ssim", "MS-SSIM", "{:.4f}"),
+    ("decode_ms_12mp", "decode 12MP ms", "{:.0f}"),
+)
+
+
+def _value(trial: TrialRecord, key: str, fmt: str) -> str:
+    value = trial.metrics.get(key)
+    return "-" if value is None else fmt.format(value)
+
+
+def _config_text(trial: TrialRecord) -> str:
+    return ", ".join(f"{k}={v}" for k, v in trial.config.items())
+
+
+def front_table(campaign: CampaignRecord, front: list[TrialRecord]) -> Table:
+    table = Table(title=f"Pareto front of {campaign.name!r} ({len(front)} trials)")
+    table.add_column("trial", justify="right")
+    for _, title, _ in _COLUMNS:
+        table.add_column(title, justify="right")
+    table.add_column("config")
+    ordered = sorted(front, key=lambda t: t.metrics.get("decode_ms_12mp", 0.0))
+    for t in ordered:
+        table.add_row(str(t.number), *(_value(t, k, f) for k, _, f in _COLUMNS), _config_text(t))
+    return table
+
+
+def status_table(
+    campaign: CampaignRecord,
+    counts: dict[TrialState, int],
+    history: list[HypervolumePoint],
+    budget: int,
+) -> Table:
+    table = Table(title=f"campaign {campaign.name!r} (id {campaign.id})", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    table.add_row("status", campaign.status.value)
+    table.add_row("trial budget", str(budget))
+    for state in TrialState:
+        table.add_row(f"trials {state.value}", str(counts.get(state, 0)))
+    if history:
+        table.add_row("hypervolume", f"{history[-1].hypervolume:.4g} after {history[-1].n_complete} trials")
+    return table
+
+
+def failed_table(failed: list[TrialRecord]) -> Table:
+    table = Table(title="failed trials")
+    table.add_column("trial", justify="right")
+    table.add_column("attempts", justify="right")
+    table.add_column("reason")
+    for t in failed:
+        table.add_row(str(t.number), str(t.attempts), (t.error or "").splitlines()[0][:160])
+    return table
+
+
+def choice_text(choice: BudgetChoice) -> str:
+    if choice.trial is None:
+        return f"[yellow]{choice.message}[/]"
+    colour = "green" if choice.fits else "yellow"
+    t = choice.trial
+    return (
+        f"[{colour}]{choice.message}[/]\n"
+        f"  {choice.quality_metric} = {t.metrics[choice.quality_metric]:.3f}, "
+        f"bpp = {t.metrics.get('bpp', float('nan')):.3f}, PSNR = {t.metrics.get('psnr', float('nan')):.2f} dB\n"
+        f"  config: {_config_text(t)}"
+    )

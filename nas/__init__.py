@@ -1,0 +1,1 @@
+"""The search: domain types, campaign specs, storage, samplers, Pareto bookkeeping, controller."""

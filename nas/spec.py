@@ -1,0 +1,179 @@
+"""Campaign specs: YAML validated with pydantic; every mistake is named with its path and value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from nas.errors import SpecError
+from nas.metrics import KNOWN_METRICS
+from search_spaces import space_names
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known_metric(name: str) -> str:
+    if name not in KNOWN_METRICS:
+        raise ValueError(f"unknown metric {name!r}; known metrics: {sorted(KNOWN_METRICS)}")
+    return name
+
+
+class ObjectiveSpec(_Strict):
+    metric: str
+    direction: Literal["minimize", "maximize"] | None = None
+    reference: float | None = Field(default=None, description="hypervolume reference value")
+
+    _check_metric = field_validator("metric")(_known_metric)
+
+    @property
+    def resolved_direction(self) -> str:
+        return self.direction or KNOWN_METRICS[self.metric].direction
+
+    @property
+    def resolved_reference(self) -> float:
+        return KNOWN_METRICS[self.metric].reference if self.reference is None else self.reference
+
+
+class ConstraintSpec(_Strict):
+    metric: str
+    max: float | None = None
+    min: float | None = None
+
+    _check_metric = field_validator("metric")(_known_metric)
+
+    @model_validator(mode="after")
+    def _has_a_bound(self) -> ConstraintSpec:
+        if self.max is None and self.min is None:
+            raise ValueError(f"constraint on {self.metric!r} needs 'max' or 'min'")
+        return self
+
+    def violation(self, value: float) -> float:
+        """How far `value` is outside the bounds (<= 0 when satisfied), as Optuna expects."""
+        over = value - self.max if self.max is not None else float("-inf")
+        under = self.min - value if self.min is not None else float("-inf")
+        return max(over, under)
+
+
+class SamplerSpec(_Strict):
+    kind: Literal["tpe", "nsga2", "random"] = "tpe"
+    seed: int | None = 0
+    population_size: int = Field(default=8, ge=2, description="NSGA-II population")
+    startup_trials: int = Field(default=4, ge=0, description="random trials before TPE models")
+
+
+class BudgetSpec(_Strict):
+    trials: int = Field(gt=0, le=1_000_000)
+    parallel: int = Field(default=2, gt=0, le=1024)
+    max_attempts: int = Field(default=2, gt=0, le=10)
+
+
+class TrainingSpec(_Strict):
+    steps: int = Field(gt=0)
+    batch_size: int = Field(default=8, gt=0, le=256)
+    crop_size: int = Field(default=96, ge=32, le=1024)
+    learning_rate: float = Field(default=1e-3, gt=0, lt=1)
+    lmbda: float = Field(default=0.013, gt=0)
+    quality_metric: Literal["psnr", "ms_ssim"] = "psnr"
+    seed: int = 0
+
+
+class DataSpec(_Strict):
+    train: str = Field(description="image folder, or skimage:NAME,NAME for bundled photos")
+    eval: str = Field(description="image folder, or skimage:NAME,NAME; separate from train")
+
+    @model_validator(mode="after")
+    def _separate(self) -> DataSpec:
+        if self.train.strip() == self.eval.strip():
+            raise ValueError(f"data.train and data.eval are the same source {self.train!r}")
+        return self
+
+
+class BenchmarkSpec(_Strict):
+    backend: Literal["onnxruntime"] = "onnxruntime"
+    tile: int = Field(default=512, ge=64, le=2048)
+    warmup: int = Field(default=2, ge=0, le=100)
+    runs: int = Field(default=10, ge=1, le=10_000)
+
+
+class ClusterSpec(_Strict):
+    address: str | None = Field(default=None, description="Ray address; None starts Ray locally")
+    cpus_per_trial: float = Field(default=1.0, gt=0)
+
+
+class CampaignSpec(_Strict):
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    space: str = "basic"
+    objectives: list[ObjectiveSpec] = Field(min_length=1, max_length=4)
+    constraints: list[ConstraintSpec] = Field(default_factory=list)
+    sampler: SamplerSpec = SamplerSpec()
+    budget: BudgetSpec
+    training: TrainingSpec
+    data: DataSpec
+    benchmark: BenchmarkSpec = BenchmarkSpec()
+    cluster: ClusterSpec = ClusterSpec()
+
+    @field_validator("space")
+    @classmethod
+    def _known_space(cls, name: str) -> str:
+        if name not in space_names():
+            raise ValueError(f"unknown search space {name!r}; known spaces: {space_names()}")
+        return name
+
+    @field_validator("objectives")
+    @classmethod
+    def _distinct(cls, objectives: list[ObjectiveSpec]) -> list[ObjectiveSpec]:
+        names = [o.metric for o in objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"objectives repeat a metric: {names}")
+        return objectives
+
+    @property
+    def objective_names(self) -> list[str]:
+        return [o.metric for o in self.objectives]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"{source}: {path}: unknown key")
+        elif item["type"] == "missing":
+            lines.append(f"{source}: {path}: required key is missing")
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            lines.append(f"{source}: {path}: {message} (got {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def parse_spec(data: Any, source: str = "spec") -> CampaignSpec:
+    """Validate a mapping (already parsed YAML/JSON) into a spec, or raise SpecError."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a campaign spec must be a mapping, got {type(data).__name__}")
+    try:
+        return CampaignSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_describe(exc, source)) from None
+
+
+def load_spec(path: Path) -> CampaignSpec:
+    """Read and validate a YAML campaign spec."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the spec: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: the spec is not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    return parse_spec(data, source=str(path))

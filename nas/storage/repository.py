@@ -1,0 +1,308 @@
+"""CampaignStore: the system of record of codecnas (campaigns, trials, results, Pareto front).
+
+Every method is one transaction in its own session (no ORM object escapes; callers get the plain
+records of ``nas.domain``). State changes of a trial are conditional UPDATEs ("... WHERE state IN
+(allowed states)"), so two controllers racing for the same trial cannot both win, on SQLite or
+Postgres. Trial numbers start at 0 in each campaign, as in Optuna. NaN or infinite metrics,
+objectives and latencies are rejected (InvalidValueError naming the metric; see validation.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import delete, func, select, update
+
+from nas.domain import (
+    ArtifactPayload,
+    CampaignRecord,
+    CampaignStatus,
+    JsonDict,
+    Measurement,
+    TrialRecord,
+    TrialState,
+)
+from nas.errors import DuplicateError, InvalidValueError, NotFoundError, StateConflictError
+from nas.storage import guards, records, validation
+from nas.storage.artifacts import ArtifactStore
+from nas.storage.database import Database
+from nas.storage.migrate import upgrade_to_head
+from nas.storage.queries import CampaignQueries
+from nas.storage.schema import (
+    ArtifactRow,
+    Campaign,
+    FrontMember,
+    HypervolumeRow,
+    ImageMetric,
+    Trial,
+    TrialMetric,
+    utc_now,
+)
+
+_UNFINISHED = (TrialState.PENDING, TrialState.RUNNING)
+
+
+class CampaignStore(CampaignQueries):
+    """Opens (and creates or upgrades, with Alembic) the database at ``url``.
+
+    ``artifact_root`` is the folder of the content-addressed artifact files (checkpoints, ONNX
+    graphs); the database holds their digests.
+    """
+
+    def __init__(self, url: str, artifact_root: Path) -> None:
+        self._db = Database(url)
+        try:
+            upgrade_to_head(self._db)
+            self._artifacts = ArtifactStore(artifact_root)
+        except BaseException:
+            self._db.dispose()
+            raise
+
+    @property
+    def url(self) -> str:
+        return self._db.url
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password masked."""
+        return self._db.display_url
+
+    @property
+    def artifact_root(self) -> Path:
+        return self._artifacts.root
+
+    def close(self) -> None:
+        self._db.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- campaigns
+
+    def create_campaign(self, name: str, spec: JsonDict) -> CampaignRecord:
+        name = validation.name(name, "campaign name", 200)
+        spec = validation.json_document(spec, f"spec of campaign {name!r}")
+        now = utc_now()
+        with self._db.session(
+            f"create campaign {name!r}",
+            write=True,
+            on_integrity_error=lambda _: DuplicateError(
+                f"a campaign named {name!r} already exists"
+            ),
+        ) as session:
+            row = Campaign(
+                name=name,
+                spec=spec,
+                status=CampaignStatus.CREATED,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            session.flush()
+            return records.campaign_record(row)
+
+    def set_campaign_status(self, campaign_id: int, status: CampaignStatus) -> None:
+        status = CampaignStatus(status)
+        with self._db.session(f"set status of campaign {campaign_id}", write=True) as session:
+            statement = (
+                update(Campaign)
+                .where(Campaign.id == campaign_id)
+                .values(status=status, updated_at=utc_now())
+            )
+            if guards.rowcount(session, statement) == 0:
+                raise NotFoundError(f"campaign {campaign_id!r} not found")
+
+    # ---------------------------------------------------------------- trial life cycle
+
+    def create_trial(
+        self,
+        campaign_id: int,
+        config: JsonDict,
+        config_hash: str,
+        sampler_state: JsonDict | None = None,
+    ) -> TrialRecord:
+        """A new PENDING trial numbered one past the campaign's last trial."""
+        config = validation.json_document(config, "trial config")
+        config_hash = validation.name(config_hash, "config hash", 128)
+        if sampler_state is not None:
+            sampler_state = validation.json_document(sampler_state, "sampler state")
+        with self._db.session(f"create a trial in campaign {campaign_id}", write=True) as session:
+            # Locks the campaign row on Postgres, so concurrent creators number in turn.
+            guards.require_campaign(session, campaign_id, lock=True)
+            last = session.scalar(
+                select(func.max(Trial.number)).where(Trial.campaign_id == campaign_id)
+            )
+            row = Trial(
+                campaign_id=campaign_id,
+                number=0 if last is None else last + 1,
+                config=config,
+                config_hash=config_hash,
+                state=TrialState.PENDING,
+                attempts=0,
+                sampler_state=sampler_state,
+                created_at=utc_now(),
+            )
+            session.add(row)
+            session.flush()
+            return records.trial_record(row, {})
+
+    def start_trial(self, trial_id: int, worker: str | None = None) -> TrialRecord:
+        """PENDING -> RUNNING. StateConflictError if it is running already or finished."""
+        with self._db.session(f"start trial {trial_id}", write=True) as session:
+            values = {
+                Trial.state: TrialState.RUNNING,
+                Trial.attempts: Trial.attempts + 1,
+                Trial.started_at: utc_now(),
+                Trial.worker: worker,
+            }
+            guards.transition(session, trial_id, (TrialState.PENDING,), values, "start")
+            return guards.one_trial(session, trial_id)
+
+    def complete_trial(
+        self,
+        trial_id: int,
+        *,
+        metrics: dict[str, float],
+        per_image: dict[str, dict[str, float]],
+        measurements: list[Measurement],
+        artifacts: list[ArtifactPayload],
+        objectives: dict[str, float],
+        feasible: bool,
+        worker: str | None = None,
+    ) -> TrialRecord:
+        """Record a trial's results, all or nothing. The trial must be PENDING or RUNNING.
+
+        Artifact files are written first (a file nobody references is harmless; a row pointing
+        at a missing file is not), then every row and the COMPLETE state in one transaction.
+        """
+        metrics = validation.metrics(metrics, "metric")
+        per_image = validation.per_image(per_image)
+        measurements = [validation.measurement(m, i) for i, m in enumerate(measurements)]
+        artifacts = validation.artifact_payloads(artifacts)
+        objectives = validation.metrics(objectives, "objective")
+        if not isinstance(feasible, bool):
+            raise InvalidValueError(f"feasible must be a bool, got {feasible!r}")
+        # Cheap early refusal, so a finished trial does not leave files behind; the conditional
+        # update below is what actually guarantees it.
+        self._require_unfinished(trial_id, "complete")
+        stored = [(payload, *self._artifacts.put(bytes(payload.data))) for payload in artifacts]
+
+        with self._db.session(f"complete trial {trial_id}", write=True) as session:
+            now = utc_now()
+            values: dict[Any, Any] = {
+                Trial.state: TrialState.COMPLETE,
+                Trial.finished_at: now,
+                Trial.objectives: objectives,
+                Trial.feasible: feasible,
+                Trial.error: None,
+            }
+            if worker is not None:
+                values[Trial.worker] = worker
+            guards.transition(session, trial_id, _UNFINISHED, values, "complete")
+            session.add_all(
+                TrialMetric(trial_id=trial_id, name=name, value=value)
+                for name, value in metrics.items()
+            )
+            session.add_all(
+                ImageMetric(trial_id=trial_id, image=image, name=name, value=value)
+                for image, values_of_image in per_image.items()
+                for name, value in values_of_image.items()
+            )
+            session.add_all(records.measurement_row(trial_id, m, now) for m in measurements)
+            session.add_all(
+                ArtifactRow(
+                    trial_id=trial_id,
+                    kind=payload.kind,
+                    filename=payload.filename,
+                    sha256=digest,
+                    size=size,
+                )
+                for payload, digest, size in stored
+            )
+            session.flush()
+            return guards.one_trial(session, trial_id)
+
+    def fail_trial(self, trial_id: int, error: str, worker: str | None = None) -> TrialRecord:
+        """PENDING or RUNNING -> FAILED, keeping the error text."""
+        if not isinstance(error, str):
+            raise InvalidValueError(f"error of trial {trial_id} must be a string, got {error!r}")
+        with self._db.session(f"fail trial {trial_id}", write=True) as session:
+            values: dict[Any, Any] = {
+                Trial.state: TrialState.FAILED,
+                Trial.error: error,
+                Trial.finished_at: utc_now(),
+            }
+            if worker is not None:
+                values[Trial.worker] = worker
+            guards.transition(session, trial_id, _UNFINISHED, values, "fail")
+            return guards.one_trial(session, trial_id)
+
+    def requeue_unfinished(self, campaign_id: int) -> list[TrialRecord]:
+        """RUNNING -> PENDING (on resume, attempts kept); returns every PENDING trial."""
+        with self._db.session(f"requeue trials of campaign {campaign_id}", write=True) as session:
+            guards.require_campaign(session, campaign_id, lock=True)
+            session.execute(
+                update(Trial)
+                .where(Trial.campaign_id == campaign_id, Trial.state == TrialState.RUNNING)
+                .values({Trial.state: TrialState.PENDING, Trial.worker: None})
+                .execution_options(synchronize_session=False)
+            )
+            return records.load_trials(
+                session,
+                (Trial.campaign_id == campaign_id) & (Trial.state == TrialState.PENDING),
+            )
+
+    # ---------------------------------------------------------------- Pareto front
+
+    def replace_front(
+        self, campaign_id: int, trial_ids: list[int], hypervolume: float, n_complete: int
+    ) -> None:
+        """Make ``trial_ids`` (COMPLETE trials of the campaign) its front; log the hypervolume."""
+        ids = guards.distinct_ids(trial_ids)
+        hypervolume = validation.finite(hypervolume, "hypervolume")
+        if isinstance(n_complete, bool) or not isinstance(n_complete, int) or n_complete < 0:
+            raise InvalidValueError(f"n_complete must be an integer >= 0, got {n_complete!r}")
+        with self._db.session(
+            f"replace the front of campaign {campaign_id}", write=True
+        ) as session:
+            guards.require_campaign(session, campaign_id, lock=True)
+            rows = session.execute(
+                select(Trial.id, Trial.state).where(
+                    Trial.campaign_id == campaign_id, Trial.id.in_(ids)
+                )
+            )
+            states = {trial_id: state for trial_id, state in rows}
+            missing = [i for i in ids if i not in states]
+            if missing:
+                raise NotFoundError(f"trials {missing} not found in campaign {campaign_id}")
+            unfinished = [i for i in ids if states[i] != TrialState.COMPLETE]
+            if unfinished:
+                raise StateConflictError(
+                    f"trials {unfinished} of campaign {campaign_id} are not complete; "
+                    "only complete trials can be on the front"
+                )
+            session.execute(delete(FrontMember).where(FrontMember.campaign_id == campaign_id))
+            session.add_all(FrontMember(campaign_id=campaign_id, trial_id=i) for i in ids)
+            session.add(
+                HypervolumeRow(
+                    campaign_id=campaign_id,
+                    n_complete=n_complete,
+                    hypervolume=hypervolume,
+                    recorded_at=utc_now(),
+                )
+            )
+
+    # ---------------------------------------------------------------- helpers
+
+    def _require_unfinished(self, trial_id: int, action: str) -> None:
+        with self._db.session(f"check trial {trial_id}") as session:
+            state = session.scalar(select(Trial.state).where(Trial.id == trial_id))
+            if state is None or TrialState(state).is_finished:
+                raise guards.state_conflict(session, trial_id, action)

@@ -1,0 +1,137 @@
+"""One trial from config to results: train, evaluate with real bitstreams, export, measure.
+
+Pure Python and torch; Ray only decides where this runs (see ray_executor.py).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import time
+import traceback
+from functools import lru_cache
+
+import torch
+
+from codec.evaluation import evaluate
+from codec.images import NamedImage, load_images
+from codec.model import LearnedCodec
+from codec.training import TrainingConfig, TrainingDiverged, train
+from device_bench.onnx_export import decoder_feeds, export_decoder
+from device_bench.onnxruntime_backend import OnnxRuntimeBackend
+from nas.domain import ArtifactPayload, Measurement, TrialJob, TrialOutcome
+from nas.spec import CampaignSpec
+from search_spaces import get_space
+
+
+@lru_cache(maxsize=8)
+def _images(source: str) -> tuple[NamedImage, ...]:
+    """Images are loaded once per worker process and reused by every trial it runs."""
+    return tuple(load_images(source))
+
+
+def _threads(spec: CampaignSpec) -> int:
+    # Two single-threaded trials side by side beat one trial on two threads (DESIGN.md).
+    return max(1, int(spec.cluster.cpus_per_trial))
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _training_config(spec: CampaignSpec, job: TrialJob, size_multiple: int) -> TrainingConfig:
+    t = spec.training
+    # Deep configs need crops that survive all their down-samplings: round the crop up.
+    crop = -(-t.crop_size // size_multiple) * size_multiple
+    return TrainingConfig(
+        steps=t.steps,
+        batch_size=t.batch_size,
+        crop_size=crop,
+        learning_rate=t.learning_rate,
+        lmbda=t.lmbda,
+        seed=t.seed + job.number,
+    )
+
+
+def _measure_decoder(
+    model: LearnedCodec, spec: CampaignSpec, threads: int
+) -> tuple[Measurement, bytes]:
+    b = spec.benchmark
+    onnx_bytes = export_decoder(model, tile=b.tile)
+    backend = OnnxRuntimeBackend(threads=threads)
+    result = backend.benchmark(
+        onnx_bytes, decoder_feeds(model, tile=b.tile),
+        part="decoder", tile=b.tile, warmup=b.warmup, runs=b.runs,
+    )
+    measurement = Measurement(
+        device=result.device, backend=result.backend, part=result.part,
+        precision=result.precision, tile=result.tile, warmup=result.warmup, runs=result.runs,
+        p50_ms=result.p50_ms, p90_ms=result.p90_ms, estimate_12mp_ms=result.estimate_12mp_ms,
+        cold_ms=result.cold_ms,
+    )
+    return measurement, onnx_bytes
+
+
+def _checkpoint(model: torch.nn.Module) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getvalue()
+
+
+def run_trial(job: TrialJob) -> TrialOutcome:
+    """Run one trial; any exception becomes a failed outcome carrying its reason."""
+    start = time.perf_counter()
+    try:
+        outcome = _run(job)
+    except TrainingDiverged as exc:
+        outcome = TrialOutcome(trial_id=job.trial_id, ok=False, error=f"diverged: {exc}")
+    except Exception as exc:
+        tail = "".join(traceback.format_exception(exc)[-3:]).strip()
+        outcome = TrialOutcome(
+            trial_id=job.trial_id, ok=False, error=f"{type(exc).__name__}: {exc}\n{tail}"
+        )
+    outcome.worker = _worker_name()
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def _run(job: TrialJob) -> TrialOutcome:
+    spec = CampaignSpec.model_validate(job.spec)
+    threads = _threads(spec)
+    torch.set_num_threads(threads)
+    torch.manual_seed(spec.training.seed + job.number)
+    model = get_space(job.space).build(job.config)
+
+    t0 = time.perf_counter()
+    report = train(model, list(_images(spec.data.train)), _training_config(spec, job, model.size_multiple))
+    train_seconds = time.perf_counter() - t0
+
+    evaluation = evaluate(
+        model, list(_images(spec.data.eval)), quality_metric=spec.training.quality_metric,
+        anchor_cache_dir=os.environ.get("CODECNAS_ANCHOR_CACHE"),
+    )
+    measurement, onnx_bytes = _measure_decoder(model, spec, threads)
+
+    metrics = dict(evaluation.summary)
+    metrics.update(
+        {
+            "quality_ratio_vs_jpeg": evaluation.summary["quality_ratio_vs_jpeg"],
+            "decode_ms_12mp": measurement.estimate_12mp_ms,
+            "decode_ms_tile": measurement.p50_ms,
+            "train_seconds": train_seconds,
+            "train_final_loss": report.final_loss,
+        }
+    )
+    config_doc = {"space": job.space, "config": job.config, "config_hash": job.config_hash}
+    artifacts = [
+        ArtifactPayload("checkpoint", "model.pt", _checkpoint(model)),
+        ArtifactPayload("onnx_decoder", "decoder.onnx", onnx_bytes),
+        ArtifactPayload("config", "config.json", json.dumps(config_doc, indent=2).encode()),
+    ]
+    return TrialOutcome(
+        trial_id=job.trial_id, ok=True, metrics=metrics, per_image=evaluation.per_image,
+        measurements=[measurement], artifacts=artifacts,
+    )
+
