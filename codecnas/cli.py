@@ -6,7 +6,6 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -16,14 +15,16 @@ from codecnas.exporting import export_trial
 from codecnas.reports import choice_text, failed_table, front_table, status_table
 from codecnas.running import run_campaign
 from codecnas.settings import Settings
-from nas.domain import CampaignRecord, CampaignStatus, TrialState
+from nas.domain import CampaignRecord, TrialState
 from nas.errors import CodecnasError
 from nas.selection import best_for_budget
 from nas.spec import CampaignSpec, load_spec, parse_spec
 from nas.storage.repository import CampaignStore
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
-campaign_app = typer.Typer(help="Launch, resume and inspect search campaigns.", no_args_is_help=True)
+campaign_app = typer.Typer(
+    help="Launch, resume and inspect search campaigns.", no_args_is_help=True
+)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(codec_commands.app, name="codec")
 console = Console()
@@ -61,8 +62,8 @@ def _launch(store: CampaignStore, spec: CampaignSpec) -> CampaignRecord:
 @campaign_app.command("launch")
 def campaign_launch(
     spec_path: Path = typer.Argument(..., help="campaign spec (YAML)"),
-    name: Optional[str] = typer.Option(None, help="override the spec's name"),
-    db: Optional[str] = DbOption,
+    name: str | None = typer.Option(None, help="override the spec's name"),
+    db: str | None = DbOption,
 ) -> None:
     """Create a campaign from SPEC and run it to its trial budget."""
     spec = load_spec(spec_path)
@@ -73,7 +74,7 @@ def campaign_launch(
 
 
 @campaign_app.command("resume")
-def campaign_resume(campaign: str, db: Optional[str] = DbOption) -> None:
+def campaign_resume(campaign: str, db: str | None = DbOption) -> None:
     """Go on with an interrupted campaign: finished trials are kept, running ones run again."""
     store = _store(db)
     record = store.campaign(_ref(campaign))
@@ -84,17 +85,23 @@ def campaign_resume(campaign: str, db: Optional[str] = DbOption) -> None:
 
 
 @campaign_app.command("status")
-def campaign_status(campaign: str, db: Optional[str] = DbOption) -> None:
+def campaign_status(campaign: str, db: str | None = DbOption) -> None:
     """Trial counts, state and hypervolume of a campaign."""
     store = _store(db)
     record = store.campaign(_ref(campaign))
     spec = parse_spec(record.spec)
-    console.print(status_table(record, store.count_trials(record.id),
-                               store.hypervolume_history(record.id), spec.budget.trials))
+    console.print(
+        status_table(
+            record,
+            store.count_trials(record.id),
+            store.hypervolume_history(record.id),
+            spec.budget.trials,
+        )
+    )
 
 
 @campaign_app.command("list")
-def campaign_list(db: Optional[str] = DbOption) -> None:
+def campaign_list(db: str | None = DbOption) -> None:
     """All campaigns in the database."""
     store = _store(db)
     for c in store.campaigns():
@@ -104,7 +111,7 @@ def campaign_list(db: Optional[str] = DbOption) -> None:
 
 
 @app.command("pareto")
-def pareto(campaign: str, db: Optional[str] = DbOption) -> None:
+def pareto(campaign: str, db: str | None = DbOption) -> None:
     """The stored Pareto front of a campaign."""
     store = _store(db)
     _show_result(store, store.campaign(_ref(campaign)))
@@ -114,8 +121,8 @@ def pareto(campaign: str, db: Optional[str] = DbOption) -> None:
 def best(
     campaign: str,
     decode_ms: float = typer.Option(..., "--decode-ms", help="decode budget for a 12 MP image"),
-    export: Optional[Path] = typer.Option(None, "--export", help="write the codec to this folder"),
-    db: Optional[str] = DbOption,
+    export: Path | None = typer.Option(None, "--export", help="write the codec to this folder"),
+    db: str | None = DbOption,
 ) -> None:
     """The best codec whose 12 MP decode time fits the budget; optionally export it."""
     store = _store(db)
@@ -135,9 +142,11 @@ def best(
 
 @app.command("demo")
 def demo(
-    decode_ms: float = typer.Option(20_000, "--decode-ms", help="decode budget to answer at the end"),
-    trials: Optional[int] = typer.Option(None, help="override the demo's trial budget"),
-    db: Optional[str] = DbOption,
+    decode_ms: float = typer.Option(
+        20_000, "--decode-ms", help="decode budget to answer at the end"
+    ),
+    trials: int | None = typer.Option(None, help="override the demo's trial budget"),
+    db: str | None = DbOption,
 ) -> None:
     """A small real campaign on the embedded default (SQLite, local Ray, ONNX Runtime)."""
     spec = load_spec(DEMO_SPEC)

@@ -4,34 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 import typer
 from PIL import Image, UnidentifiedImageError
 from rich.console import Console
 
+from codec.images import read_image_file, to_pixels, to_tensor
 from search_spaces.model_dir import load_codec
 
-app = typer.Typer(help="Compress and decompress images with an exported codec.", no_args_is_help=True)
+app = typer.Typer(
+    help="Compress and decompress images with an exported codec.", no_args_is_help=True
+)
 console = Console()
 
 
 def _read_rgb(path: Path) -> torch.Tensor:
+    """Any image file as a (1,3,H,W) tensor; alpha is dropped with a warning, 16-bit scaled."""
     try:
-        with Image.open(path) as img:
-            img.load()
-            if img.mode in ("RGBA", "LA", "PA"):
+        with Image.open(path) as probe:
+            if "A" in probe.getbands():
                 console.print(f"[yellow]warning:[/] {path}: alpha channel dropped")
-            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-                # 16-bit greyscale: scale to 8 bits before conversion, which would clip.
-                arr16 = np.asarray(img, dtype=np.float64)
-                img = Image.fromarray((arr16 / max(arr16.max(), 1) * 255).round().astype(np.uint8))
-            rgb = np.asarray(img.convert("RGB"))
+        pixels = read_image_file(path)
     except FileNotFoundError:
         raise typer.BadParameter(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise typer.BadParameter(f"{path}: not a readable image ({exc})") from None
-    return torch.from_numpy(rgb.copy()).permute(2, 0, 1).float().div(255).unsqueeze(0)
+    return to_tensor(pixels)
 
 
 @app.command("encode")
@@ -52,6 +50,6 @@ def decode(model_dir: Path, bitstream: Path, output: Path) -> None:
     model = load_codec(model_dir)
     with torch.no_grad():
         x_hat = model.decompress(bitstream.read_bytes())
-    pixels = x_hat[0].permute(1, 2, 0).mul(255).round().clamp(0, 255).byte().numpy()
+    pixels = to_pixels(x_hat)
     Image.fromarray(pixels).save(output)
     console.print(f"{bitstream} -> {output}: {pixels.shape[1]}x{pixels.shape[0]}")

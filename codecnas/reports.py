@@ -7,6 +7,7 @@ from rich.table import Table
 from nas.domain import CampaignRecord, HypervolumePoint, TrialRecord, TrialState
 from nas.selection import BudgetChoice
 
+_NAN = float("nan")
 _COLUMNS = (
     ("quality_ratio_vs_jpeg", "bits vs JPEG", "{:.3f}"),
     ("bpp", "bpp", "{:.3f}"),
@@ -51,7 +52,9 @@ def status_table(
     for state in TrialState:
         table.add_row(f"trials {state.value}", str(counts.get(state, 0)))
     if history:
-        table.add_row("hypervolume", f"{history[-1].hypervolume:.4g} after {history[-1].n_complete} trials")
+        table.add_row(
+            "hypervolume", f"{history[-1].hypervolume:.4g} after {history[-1].n_complete} trials"
+        )
     return table
 
 
@@ -73,6 +76,6 @@ def choice_text(choice: BudgetChoice) -> str:
     return (
         f"[{colour}]{choice.message}[/]\n"
         f"  {choice.quality_metric} = {t.metrics[choice.quality_metric]:.3f}, "
-        f"bpp = {t.metrics.get('bpp', float('nan')):.3f}, PSNR = {t.metrics.get('psnr', float('nan')):.2f} dB\n"
+        f"bpp = {t.metrics.get('bpp', _NAN):.3f}, PSNR = {t.metrics.get('psnr', _NAN):.2f} dB\n"
         f"  config: {_config_text(t)}"
     )

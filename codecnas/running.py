@@ -32,9 +32,7 @@ def run_campaign(store: CampaignStore, campaign_id: int, console: Console) -> Ca
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        done_before = sum(
-            n for s, n in store.count_trials(campaign_id).items() if s.is_finished
-        )
+        done_before = sum(n for s, n in store.count_trials(campaign_id).items() if s.is_finished)
         task = progress.add_task("trials", total=spec.budget.trials, completed=done_before)
 
         def on_event(event: ControllerEvent) -> None:

@@ -17,8 +17,10 @@ class Settings:
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         home = Path(os.environ.get("CODECNAS_HOME", Path.cwd() / ".codecnas")).resolve()
-        url = database_url or os.environ.get("CODECNAS_DATABASE_URL") or (
-            f"sqlite:///{home / 'codecnas.sqlite'}"
+        url = (
+            database_url
+            or os.environ.get("CODECNAS_DATABASE_URL")
+            or (f"sqlite:///{home / 'codecnas.sqlite'}")
         )
         artifacts = Path(os.environ.get("CODECNAS_ARTIFACTS", home / "artifacts"))
         anchors = Path(os.environ.get("CODECNAS_ANCHOR_CACHE", home / "cache" / "anchors"))

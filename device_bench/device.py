@@ -58,7 +58,10 @@ def _cpu_model() -> str:
         try:
             return subprocess.run(
                 ["sysctl", "-n", "machdep.cpu.brand_string"],
-                capture_output=True, text=True, check=True, timeout=5,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=5,
             ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             pass

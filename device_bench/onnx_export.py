@@ -132,4 +132,7 @@ def decoder_feeds(model: ExportableDecoder, tile: int = 512) -> dict[str, np.nda
     """Named numpy inputs for a decoder exported by export_decoder with the same tile size."""
     example_inputs = model.decoder_example_inputs(tile, tile)
     names = decoder_input_names(len(example_inputs))
-    return {name: tensor.detach().cpu().numpy() for name, tensor in zip(names, example_inputs)}
+    return {
+        name: tensor.detach().cpu().numpy()
+        for name, tensor in zip(names, example_inputs, strict=False)
+    }

@@ -7,8 +7,8 @@ what is stored: finished trials are kept and never re-run, trials that were runn
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from nas.domain import CampaignStatus, TrialJob, TrialOutcome, TrialRecord, TrialState
 from nas.errors import InvalidValueError
@@ -43,7 +43,9 @@ class Controller:
     ) -> None:
         self.store = store
         self.campaign = store.campaign(campaign_id)
-        self.spec: CampaignSpec = parse_spec(self.campaign.spec, source=f"campaign {self.campaign.name!r}")
+        self.spec: CampaignSpec = parse_spec(
+            self.campaign.spec, source=f"campaign {self.campaign.name!r}"
+        )
         self.space = get_space(self.spec.space)
         self.executor = executor
         self._on_event = on_event or (lambda event: None)
@@ -113,8 +115,9 @@ class Controller:
         if outcome.ok:
             trial = self._record_success(outcome)
         else:
-            trial = self.store.fail_trial(outcome.trial_id, outcome.error or "unknown error",
-                                          worker=outcome.worker)
+            trial = self.store.fail_trial(
+                outcome.trial_id, outcome.error or "unknown error", worker=outcome.worker
+            )
             log.warning("trial %d failed: %s", trial.number, trial.error)
         self._sampler.tell(trial.config, trial.state, trial.objectives, trial.metrics)
         self._update_front()
@@ -124,7 +127,8 @@ class Controller:
         missing = [m for m in self.spec.objective_names if m not in outcome.metrics]
         if missing:
             return self.store.fail_trial(
-                outcome.trial_id, f"worker did not report objective metric(s) {missing}",
+                outcome.trial_id,
+                f"worker did not report objective metric(s) {missing}",
                 worker=outcome.worker,
             )
         objectives = {m: outcome.metrics[m] for m in self.spec.objective_names}
@@ -134,9 +138,12 @@ class Controller:
         )
         try:
             return self._complete(outcome, objectives, feasible)
-        except InvalidValueError as exc:  # e.g. a NaN metric: the trial fails, nothing is half-written
-            return self.store.fail_trial(outcome.trial_id, f"invalid result: {exc}",
-                                         worker=outcome.worker)
+        except (
+            InvalidValueError
+        ) as exc:  # e.g. a NaN metric: the trial fails, nothing is half-written
+            return self.store.fail_trial(
+                outcome.trial_id, f"invalid result: {exc}", worker=outcome.worker
+            )
 
     def _complete(
         self, outcome: TrialOutcome, objectives: dict[str, float], feasible: bool

@@ -13,7 +13,7 @@ from typing import Any
 JsonDict = dict[str, Any]
 
 
-class TrialState(str, enum.Enum):
+class TrialState(enum.StrEnum):
     """Life cycle of a trial. PENDING and RUNNING are re-run on resume; the others are final."""
 
     PENDING = "pending"
@@ -26,7 +26,7 @@ class TrialState(str, enum.Enum):
         return self in (TrialState.COMPLETE, TrialState.FAILED)
 
 
-class CampaignStatus(str, enum.Enum):
+class CampaignStatus(enum.StrEnum):
     CREATED = "created"
     RUNNING = "running"
     INTERRUPTED = "interrupted"

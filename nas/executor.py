@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from nas.domain import TrialJob, TrialOutcome
 
@@ -55,8 +56,10 @@ class InProcessExecutor:
         start = time.perf_counter()
         try:
             outcome = self._run(job)
-        except Exception as exc:  # a crash of the trial body must not end the campaign
-            outcome = TrialOutcome(trial_id=job.trial_id, ok=False, error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a crashing trial must not end the campaign
+            outcome = TrialOutcome(
+                trial_id=job.trial_id, ok=False, error=f"{type(exc).__name__}: {exc}"
+            )
         outcome.seconds = outcome.seconds or time.perf_counter() - start
         return [outcome]
 

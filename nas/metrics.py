@@ -27,8 +27,10 @@ KNOWN_METRICS: dict[str, MetricInfo] = {
             4.0,
         ),
         MetricInfo(
-            "decode_ms_12mp", "decoder p50 for a 4032x3024 image (tile count x tile p50)",
-            "minimize", 120_000.0,
+            "decode_ms_12mp",
+            "decoder p50 for a 4032x3024 image (tile count x tile p50)",
+            "minimize",
+            120_000.0,
         ),
         MetricInfo("decode_ms_tile", "decoder p50 for one tile", "minimize", 2_500.0),
         MetricInfo("bpp", "mean real bits per pixel on the eval images", "minimize", 4.0),

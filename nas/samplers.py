@@ -8,12 +8,14 @@ Optuna's RDB storage) and keeps the sampler free of state that only one process 
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
-from optuna.trial import FrozenTrial, TrialState as OptunaState
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState as OptunaState
 
 from nas.domain import TrialRecord, TrialState
 from nas.spec import CampaignSpec
@@ -57,7 +59,7 @@ class AskTellSampler:
         self._space = space
         self._dists = distributions(space)
         self._study = optuna.create_study(
-            directions=[o.resolved_direction for o in spec.objectives],
+            directions=[StudyDirection[o.resolved_direction.upper()] for o in spec.objectives],
             sampler=make_optuna_sampler(spec),
         )
         self._open: dict[str, list[optuna.trial.Trial]] = {}  # config hash -> asked trials
@@ -126,8 +128,13 @@ class AskTellSampler:
         log.warning("no unseen config found in 1000 random draws: the space looks exhausted")
         return None
 
-    def tell(self, config: Config, state: TrialState, objectives: dict[str, float] | None,
-             metrics: dict[str, float]) -> None:
+    def tell(
+        self,
+        config: Config,
+        state: TrialState,
+        objectives: dict[str, float] | None,
+        metrics: dict[str, float],
+    ) -> None:
         key = self._space.hash(config)
         asked = self._open.get(key)
         if not asked:
@@ -146,4 +153,3 @@ class AskTellSampler:
     def forget(self, config: Config) -> None:
         """A trial was never run (e.g. interrupted before submission): free its config."""
         self._seen.discard(self._space.hash(config))
-

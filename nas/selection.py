@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from nas.domain import TrialRecord, TrialState
 
@@ -29,23 +29,43 @@ def best_for_budget(
 ) -> BudgetChoice:
     """The best-quality complete trial whose `budget_metric` is within `budget`."""
     complete = [
-        t for t in trials
+        t
+        for t in trials
         if t.state == TrialState.COMPLETE
-        and budget_metric in t.metrics and quality_metric in t.metrics
+        and budget_metric in t.metrics
+        and quality_metric in t.metrics
     ]
     if not complete:
-        return BudgetChoice(None, False, budget_metric, budget, quality_metric,
-                            "the campaign has no complete trial yet")
+        return BudgetChoice(
+            None,
+            False,
+            budget_metric,
+            budget,
+            quality_metric,
+            "the campaign has no complete trial yet",
+        )
     sign = 1.0 if lower_quality_is_better else -1.0
     fitting = [t for t in complete if t.metrics[budget_metric] <= budget]
     if fitting:
-        best = min(fitting, key=lambda t: (sign * t.metrics[quality_metric], t.metrics[budget_metric]))
-        return BudgetChoice(best, True, budget_metric, budget, quality_metric,
-                            f"trial {best.number} meets {budget_metric} <= {budget:g} "
-                            f"with {budget_metric} = {best.metrics[budget_metric]:.1f}")
+        best = min(
+            fitting, key=lambda t: (sign * t.metrics[quality_metric], t.metrics[budget_metric])
+        )
+        return BudgetChoice(
+            best,
+            True,
+            budget_metric,
+            budget,
+            quality_metric,
+            f"trial {best.number} meets {budget_metric} <= {budget:g} "
+            f"with {budget_metric} = {best.metrics[budget_metric]:.1f}",
+        )
     closest = min(complete, key=lambda t: t.metrics[budget_metric])
     return BudgetChoice(
-        closest, False, budget_metric, budget, quality_metric,
+        closest,
+        False,
+        budget_metric,
+        budget,
+        quality_metric,
         f"no trial meets {budget_metric} <= {budget:g}; the closest is trial {closest.number} "
         f"with {budget_metric} = {closest.metrics[budget_metric]:.1f}",
     )

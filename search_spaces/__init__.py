@@ -1,4 +1,4 @@
-"""Declarative codec search spaces: validated parameters, config hashing, sampling, config -> codec."""
+"""Declarative codec search spaces: validated parameters, config hashes, sampling, builders."""
 
 from search_spaces.params import Categorical, IntRange, Param
 from search_spaces.registry import get_space, space_names

@@ -27,7 +27,9 @@ def read_config(model_dir: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelDirError(f"{model_dir}: no {CONFIG_FILE} (is this an exported codec folder?)") from None
+        raise ModelDirError(
+            f"{model_dir}: no {CONFIG_FILE} (is this an exported codec folder?)"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ModelDirError(f"{path}: not valid JSON: {exc}") from None
     for key in ("space", "config", "config_hash"):

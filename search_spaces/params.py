@@ -7,11 +7,11 @@ domain, how to check a value, how to draw one, and how to round-trip through JSO
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
-JsonScalar = Union[bool, int, float, str]
+JsonScalar = bool | int | float | str
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class IntRange:
     def __post_init__(self) -> None:
         if self.step < 1 or self.low > self.high or (self.high - self.low) % self.step:
             raise ValueError(
-                f"parameter {self.name!r}: bad range low={self.low} high={self.high} step={self.step}"
+                f"parameter {self.name!r}: bad range "
+                f"low={self.low} high={self.high} step={self.step}"
             )
 
     def check(self, value: Any) -> str | None:
@@ -76,7 +77,7 @@ class IntRange:
         }
 
 
-Param = Union[Categorical, IntRange]
+Param = Categorical | IntRange
 
 
 def param_from_json(data: dict[str, Any]) -> Param:

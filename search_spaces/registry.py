@@ -1,4 +1,4 @@
-"""The one registry of search spaces; every other table (CLI choices, spec validation) derives from it."""
+"""The one registry of search spaces: CLI choices and spec validation derive from it."""
 
 from __future__ import annotations
 

@@ -65,7 +65,8 @@ class RayExecutor:
             outcome = TrialOutcome(
                 trial_id=job.trial_id,
                 ok=False,
-                error=f"worker lost after {WORKER_CRASH_RETRIES} retries: {type(exc).__name__}: {exc}",
+                error=f"worker lost after {WORKER_CRASH_RETRIES} retries: "
+                f"{type(exc).__name__}: {exc}",
                 seconds=time.perf_counter() - start,
             )
         return outcome

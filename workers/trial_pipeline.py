@@ -62,13 +62,24 @@ def _measure_decoder(
     onnx_bytes = export_decoder(model, tile=b.tile)
     backend = OnnxRuntimeBackend(threads=threads)
     result = backend.benchmark(
-        onnx_bytes, decoder_feeds(model, tile=b.tile),
-        part="decoder", tile=b.tile, warmup=b.warmup, runs=b.runs,
+        onnx_bytes,
+        decoder_feeds(model, tile=b.tile),
+        part="decoder",
+        tile=b.tile,
+        warmup=b.warmup,
+        runs=b.runs,
     )
     measurement = Measurement(
-        device=result.device, backend=result.backend, part=result.part,
-        precision=result.precision, tile=result.tile, warmup=result.warmup, runs=result.runs,
-        p50_ms=result.p50_ms, p90_ms=result.p90_ms, estimate_12mp_ms=result.estimate_12mp_ms,
+        device=result.device,
+        backend=result.backend,
+        part=result.part,
+        precision=result.precision,
+        tile=result.tile,
+        warmup=result.warmup,
+        runs=result.runs,
+        p50_ms=result.p50_ms,
+        p90_ms=result.p90_ms,
+        estimate_12mp_ms=result.estimate_12mp_ms,
         cold_ms=result.cold_ms,
     )
     return measurement, onnx_bytes
@@ -87,7 +98,7 @@ def run_trial(job: TrialJob) -> TrialOutcome:
         outcome = _run(job)
     except TrainingDiverged as exc:
         outcome = TrialOutcome(trial_id=job.trial_id, ok=False, error=f"diverged: {exc}")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any crash of a trial becomes its recorded reason
         tail = "".join(traceback.format_exception(exc)[-3:]).strip()
         outcome = TrialOutcome(
             trial_id=job.trial_id, ok=False, error=f"{type(exc).__name__}: {exc}\n{tail}"
@@ -105,11 +116,15 @@ def _run(job: TrialJob) -> TrialOutcome:
     model = get_space(job.space).build(job.config)
 
     t0 = time.perf_counter()
-    report = train(model, list(_images(spec.data.train)), _training_config(spec, job, model.size_multiple))
+    report = train(
+        model, list(_images(spec.data.train)), _training_config(spec, job, model.size_multiple)
+    )
     train_seconds = time.perf_counter() - t0
 
     evaluation = evaluate(
-        model, list(_images(spec.data.eval)), quality_metric=spec.training.quality_metric,
+        model,
+        list(_images(spec.data.eval)),
+        quality_metric=spec.training.quality_metric,
         anchor_cache_dir=os.environ.get("CODECNAS_ANCHOR_CACHE"),
     )
     measurement, onnx_bytes = _measure_decoder(model, spec, threads)
@@ -131,7 +146,10 @@ def _run(job: TrialJob) -> TrialOutcome:
         ArtifactPayload("config", "config.json", json.dumps(config_doc, indent=2).encode()),
     ]
     return TrialOutcome(
-        trial_id=job.trial_id, ok=True, metrics=metrics, per_image=evaluation.per_image,
-        measurements=[measurement], artifacts=artifacts,
+        trial_id=job.trial_id,
+        ok=True,
+        metrics=metrics,
+        per_image=evaluation.per_image,
+        measurements=[measurement],
+        artifacts=artifacts,
     )
-

@@ -27,8 +27,12 @@ def _env(home: Path) -> dict[str, str]:
 
 def _codecnas(home: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "codecnas.cli", *args], env=_env(home), capture_output=True,
-        text=True, timeout=timeout,
+        [sys.executable, "-m", "codecnas.cli", *args],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -67,8 +71,12 @@ def test_campaign_on_local_ray_ends_with_a_front_and_exports_a_working_codec(tmp
     out = tmp_path / "best"
     result = _codecnas(home, "best", "tiny", "--decode-ms", "1e9", "--export", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert {p.name for p in out.iterdir()} >= {"config.json", "model.pt", "decoder.onnx",
-                                                  "measurements.json"}
+    assert {p.name for p in out.iterdir()} >= {
+        "config.json",
+        "model.pt",
+        "decoder.onnx",
+        "measurements.json",
+    }
     image = Path(__file__).parent / "probe.png"
     _write_probe_png(image)
     encoded, decoded = tmp_path / "probe.cnas", tmp_path / "probe_decoded.png"
@@ -97,8 +105,11 @@ def _write_probe_png(path: Path) -> None:
 
 def test_trials_that_raise_are_stored_as_failed_and_the_campaign_finishes(tmp_path):
     home = tmp_path / "home"
-    spec = _write_spec(tmp_path, budget={"trials": 2, "parallel": 2},
-                       data={"train": str(tmp_path / "no-such-folder"), "eval": "skimage:chelsea"})
+    spec = _write_spec(
+        tmp_path,
+        budget={"trials": 2, "parallel": 2},
+        data={"train": str(tmp_path / "no-such-folder"), "eval": "skimage:chelsea"},
+    )
     result = _codecnas(home, "campaign", "launch", str(spec))
     assert result.returncode == 0, result.stdout + result.stderr
     store = _store(home)
@@ -110,11 +121,12 @@ def test_trials_that_raise_are_stored_as_failed_and_the_campaign_finishes(tmp_pa
 
 def test_killed_campaign_resumes_from_the_database(tmp_path):
     home = tmp_path / "home"
-    spec = _write_spec(tmp_path, budget={"trials": 4, "parallel": 1},
-                       training={"steps": 30})
+    spec = _write_spec(tmp_path, budget={"trials": 4, "parallel": 1}, training={"steps": 30})
     proc = subprocess.Popen(
         [sys.executable, "-m", "codecnas.cli", "campaign", "launch", str(spec)],
-        env=_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     deadline = time.monotonic() + 300
@@ -145,7 +157,9 @@ def test_killed_campaign_resumes_from_the_database(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     after = {t.id: t for t in store.trials(campaign.id)}
     assert len(after) == 4
-    assert all(t.state == TrialState.COMPLETE for t in after.values()), [t.error for t in after.values()]
+    assert all(t.state == TrialState.COMPLETE for t in after.values()), [
+        t.error for t in after.values()
+    ]
     for trial_id, trial in finished.items():
         assert after[trial_id] == trial, "a finished trial was run again or changed"
     for trial in running:

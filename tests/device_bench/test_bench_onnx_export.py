@@ -23,7 +23,7 @@ def assert_onnx_matches_torch(model: ExportableDecoder, onnx_model: bytes, tile:
     if isinstance(torch_outputs, torch.Tensor):
         torch_outputs = (torch_outputs,)
     assert len(onnx_outputs) == len(torch_outputs)
-    for onnx_output, torch_output in zip(onnx_outputs, torch_outputs):
+    for onnx_output, torch_output in zip(onnx_outputs, torch_outputs, strict=False):
         assert onnx_output.shape == tuple(torch_output.shape)
         np.testing.assert_allclose(onnx_output, torch_output.numpy(), rtol=1e-4, atol=1e-4)
 
@@ -47,8 +47,9 @@ def test_export_restores_training_mode() -> None:
     # exported in eval mode: no Dropout left to randomise the output
     x = np.ones((1, 2, 8, 8), dtype=np.float32)
     backend = OnnxRuntimeBackend()
-    np.testing.assert_array_equal(backend.run(onnx_model, {"x": x})[0],
-                                  backend.run(onnx_model, {"x": x})[0])
+    np.testing.assert_array_equal(
+        backend.run(onnx_model, {"x": x})[0], backend.run(onnx_model, {"x": x})[0]
+    )
 
 
 class Eigenvalues(torch.nn.Module):

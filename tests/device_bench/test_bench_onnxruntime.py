@@ -22,19 +22,28 @@ def test_benchmark_reports_a_complete_result(tiny_onnx_model: bytes) -> None:
         tiny_onnx_model, {"x": X}, part="decoder", tile=512, warmup=2, runs=7
     )
     assert (result.device, result.backend, result.part) == (
-        describe_device().name, "onnxruntime", "decoder")
+        describe_device().name,
+        "onnxruntime",
+        "decoder",
+    )
     assert (result.precision, result.tile, result.warmup, result.runs) == ("fp32", 512, 2, 7)
     assert len(result.timings_ms) == 7
-    for value in (result.p50_ms, result.p90_ms, result.cold_ms, result.estimate_12mp_ms,
-                  *result.timings_ms):
+    for value in (
+        result.p50_ms,
+        result.p90_ms,
+        result.cold_ms,
+        result.estimate_12mp_ms,
+        *result.timings_ms,
+    ):
         assert value > 0 and math.isfinite(value)
     assert result.p50_ms <= result.p90_ms
     assert result.estimate_12mp_ms == result.p50_ms * 48
 
 
 def test_estimate_follows_the_tile_size(tiny_onnx_model: bytes) -> None:
-    result = OnnxRuntimeBackend().benchmark(tiny_onnx_model, {"x": X}, tile=256, runs=3,
-                                            precision="int8")
+    result = OnnxRuntimeBackend().benchmark(
+        tiny_onnx_model, {"x": X}, tile=256, runs=3, precision="int8"
+    )
     assert tiles_for(*TWELVE_MP, 256) == 192
     assert result.estimate_12mp_ms == result.p50_ms * 192
     assert result.precision == "int8"

@@ -20,7 +20,11 @@ def real_codec() -> object:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     architecture = codec_architecture.CodecArchitecture(
-        channels=32, latent_channels=48, stages=3, block="residual", activation="relu",
+        channels=32,
+        latent_channels=48,
+        stages=3,
+        block="residual",
+        activation="relu",
         hyperprior=True,
     )
     return codec_model.build_codec(architecture).eval()
@@ -33,18 +37,22 @@ def test_real_decoder_onnx_matches_torch(real_codec: object) -> None:
     onnx_outputs = OnnxRuntimeBackend().run(onnx_model, feeds)
     with torch.no_grad():
         torch_outputs = real_codec.decoder_graph()(  # type: ignore[attr-defined]
-            *(torch.from_numpy(value) for value in feeds.values()))
+            *(torch.from_numpy(value) for value in feeds.values())
+        )
     if isinstance(torch_outputs, torch.Tensor):
         torch_outputs = (torch_outputs,)
     assert len(onnx_outputs) == len(torch_outputs) == 2  # x_hat and scales with a hyperprior
-    for onnx_output, torch_output in zip(onnx_outputs, torch_outputs):
+    for onnx_output, torch_output in zip(onnx_outputs, torch_outputs, strict=False):
         np.testing.assert_allclose(onnx_output, torch_output.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_real_decoder_benchmark_at_512(real_codec: object) -> None:
     onnx_model = export_decoder(real_codec)  # type: ignore[arg-type]
     result = OnnxRuntimeBackend().benchmark(
-        onnx_model, decoder_feeds(real_codec, 512), warmup=1, runs=2  # type: ignore[arg-type]
+        onnx_model,
+        decoder_feeds(real_codec, 512),
+        warmup=1,
+        runs=2,  # type: ignore[arg-type]
     )
     assert 0 < result.p50_ms <= result.p90_ms
     assert result.estimate_12mp_ms == result.p50_ms * 48

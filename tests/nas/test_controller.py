@@ -40,8 +40,11 @@ def _campaign(store, **overrides):
 
 
 def test_campaign_runs_its_budget_and_stores_the_front(store):
-    campaign = _campaign(store, budget={"trials": 8, "parallel": 2}, sampler={"kind": "tpe", "seed": 1,
-                                                                              "startup_trials": 3})
+    campaign = _campaign(
+        store,
+        budget={"trials": 8, "parallel": 2},
+        sampler={"kind": "tpe", "seed": 1, "startup_trials": 3},
+    )
     executor = InProcessExecutor(_synthetic_outcome, capacity=2)
     status = Controller(store, campaign.id, executor).run()
     assert status == CampaignStatus.FINISHED
@@ -90,8 +93,11 @@ def test_a_trial_missing_an_objective_fails_clearly(store):
 
 
 def test_constraint_violations_make_trials_infeasible(store):
-    campaign = _campaign(store, budget={"trials": 5, "parallel": 1},
-                         constraints=[{"metric": "decode_ms_12mp", "max": 3000}])
+    campaign = _campaign(
+        store,
+        budget={"trials": 5, "parallel": 1},
+        constraints=[{"metric": "decode_ms_12mp", "max": 3000}],
+    )
     Controller(store, campaign.id, InProcessExecutor(_synthetic_outcome)).run()
     for t in store.trials(campaign.id):
         assert t.feasible == (t.metrics["decode_ms_12mp"] <= 3000)

@@ -14,8 +14,15 @@ OBJECTIVES = [
 def _trial(i, ratio, ms, state=TrialState.COMPLETE, feasible=True):
     metrics = {"quality_ratio_vs_jpeg": ratio, "decode_ms_12mp": ms}
     return TrialRecord(
-        id=100 + i, campaign_id=1, number=i, state=state, config={"i": i}, config_hash=str(i),
-        attempts=1, error=None, metrics=metrics if state == TrialState.COMPLETE else {},
+        id=100 + i,
+        campaign_id=1,
+        number=i,
+        state=state,
+        config={"i": i},
+        config_hash=str(i),
+        attempts=1,
+        error=None,
+        metrics=metrics if state == TrialState.COMPLETE else {},
         objectives=metrics if state == TrialState.COMPLETE else None,
         feasible=feasible if state == TrialState.COMPLETE else None,
     )
@@ -45,8 +52,10 @@ def test_points_beyond_the_reference_add_no_volume():
 
 
 def test_maximised_objectives_are_handled():
-    objectives = [ObjectiveSpec(metric="psnr", reference=20.0),
-                  ObjectiveSpec(metric="decode_ms_12mp", reference=1000.0)]
+    objectives = [
+        ObjectiveSpec(metric="psnr", reference=20.0),
+        ObjectiveSpec(metric="decode_ms_12mp", reference=1000.0),
+    ]
     a = _trial(0, 0, 100)
     b = _trial(1, 0, 200)
     a = a.__class__(**{**a.__dict__, "objectives": {"psnr": 30.0, "decode_ms_12mp": 100.0}})

@@ -27,12 +27,23 @@ def test_demo_spec_is_valid():
         (lambda d: d["training"].update(steps=-5), r"training\.steps: .*greater than 0.*got -5"),
         (lambda d: d.update(space="vit"), r"space: unknown search space 'vit'"),
         (lambda d: d["sampler"].update(kind="cmaes"), r"sampler\.kind: .*got 'cmaes'"),
-        (lambda d: d["objectives"].append({"metric": "psnr"}) or d["objectives"].append(
-            {"metric": "psnr"}), r"objectives: objectives repeat a metric"),
-        (lambda d: d["objectives"][0].update(metric="speed"), r"objectives\.0\.metric: unknown metric 'speed'"),
+        (
+            lambda d: (
+                d["objectives"].append({"metric": "psnr"})
+                or d["objectives"].append({"metric": "psnr"})
+            ),
+            r"objectives: objectives repeat a metric",
+        ),
+        (
+            lambda d: d["objectives"][0].update(metric="speed"),
+            r"objectives\.0\.metric: unknown metric 'speed'",
+        ),
         (lambda d: d["constraints"][0].pop("max"), r"constraints\.0: .*needs 'max' or 'min'"),
         (lambda d: d.pop("budget"), r"budget: required key is missing"),
-        (lambda d: d["data"].update(eval=d["data"]["train"]), r"data: data.train and data.eval are the same"),
+        (
+            lambda d: d["data"].update(eval=d["data"]["train"]),
+            r"data: data.train and data.eval are the same",
+        ),
         (lambda d: d.update(name="bad name!"), r"name: .*got 'bad name!'"),
         (lambda d: d["budget"].update(trials="many"), r"budget\.trials: .*got 'many'"),
     ],

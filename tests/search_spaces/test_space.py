@@ -39,8 +39,14 @@ def test_hash_is_stable_and_order_independent():
 
 def test_hash_does_not_change_between_releases():
     # Stored trials and bitstream headers refer to this value: it must never drift.
-    config = {"channels": 32, "stages": 3, "block": "residual", "activation": "relu",
-              "latent_channels": 48, "hyperprior": True}
+    config = {
+        "channels": 32,
+        "stages": 3,
+        "block": "residual",
+        "activation": "relu",
+        "latent_channels": 48,
+        "hyperprior": True,
+    }
     expected = "74199501ee12e4bbdc7c661054d5decfd214b34b8f5ca541efefd0fb30fcc35c"
     assert get_space("basic").hash(config) == expected
 
