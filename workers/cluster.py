@@ -20,6 +20,8 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> None:
         log.info("joined Ray cluster at %s", address)
         return
     ray.init(
+        # "local": always a fresh embedded instance, never a cluster some `ray start` left running.
+        address="local",
         num_cpus=num_cpus or os.cpu_count() or 1,
         include_dashboard=False,
         log_to_driver=False,

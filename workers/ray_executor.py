@@ -18,7 +18,11 @@ WORKER_CRASH_RETRIES = 2
 
 @ray.remote
 def _run_trial_task(job: TrialJob) -> TrialOutcome:
-    return run_trial(job)
+    outcome = run_trial(job)
+    # Several Ray nodes may share one host: the node id says where the trial really ran.
+    node = ray.get_runtime_context().get_node_id()
+    outcome.worker = f"node {node[:12]} {outcome.worker}"
+    return outcome
 
 
 class RayExecutor:
