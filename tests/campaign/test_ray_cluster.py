@@ -1,12 +1,12 @@
-"""A real two-node Ray cluster on this machine (head + worker), with token auth, running a campaign."""
+"""A real two-node Ray cluster on this machine (head + worker, token auth) running a campaign."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -37,7 +37,10 @@ def _start_node(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     `ray stop` would stop every Ray on the machine, including other runs'."""
     return subprocess.Popen(
         [str(RAY), "start", "--block", "--num-cpus=1", "--disable-usage-stats", *args],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 
@@ -46,8 +49,12 @@ def _wait_for_nodes(address: str, env: dict[str, str], count: int, timeout: floa
     output = ""
     while time.monotonic() < deadline:
         result = subprocess.run(
-            [str(RAY), "status", f"--address={address}"], env=env, capture_output=True,
-            text=True, timeout=60, check=False,
+            [str(RAY), "status", f"--address={address}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         output = result.stdout + result.stderr
         if result.returncode == 0 and output.count("node_") >= count:
@@ -94,7 +101,11 @@ def test_campaign_spreads_trials_over_both_nodes(tmp_path, two_node_cluster):
     env.pop("CODECNAS_DATABASE_URL", None)
     result = subprocess.run(
         [sys.executable, "-m", "codecnas.cli", "campaign", "launch", str(spec_path)],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
