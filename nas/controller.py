@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from nas.domain import CampaignStatus, TrialJob, TrialOutcome, TrialRecord, TrialState
 from nas.errors import InvalidValueError
 from nas.executor import Executor
-from nas.pareto import compute_front
+from nas.pareto import IncrementalFront
 from nas.samplers import AskTellSampler
 from nas.spec import CampaignSpec, parse_spec
 from nas.storage.repository import CampaignStore
@@ -51,13 +51,16 @@ class Controller:
         self._on_event = on_event or (lambda event: None)
         self._pending: list[TrialRecord] = []
         self._sampler = AskTellSampler(self.spec, self.space)
+        self._front = IncrementalFront(self.spec.objectives, [])
 
     # -- the run loop ----------------------------------------------------------------------------
     def run(self) -> CampaignStatus:
         """Run until the trial budget is spent. Ctrl-C leaves the campaign resumable."""
         cid = self.campaign.id
         self._pending = self.store.requeue_unfinished(cid)
-        self._sampler.replay(self.store.trials(cid))
+        stored = self.store.trials(cid)
+        self._sampler.replay(stored)
+        self._front = IncrementalFront(self.spec.objectives, stored)
         self.store.set_campaign_status(cid, CampaignStatus.RUNNING)
         try:
             while self._fill_executor() or self.executor.running():
@@ -120,7 +123,7 @@ class Controller:
             )
             log.warning("trial %d failed: %s", trial.number, trial.error)
         self._sampler.tell(trial.config, trial.state, trial.objectives, trial.metrics)
-        self._update_front()
+        self._update_front(trial)
         self._emit("finished", trial)
 
     def _record_success(self, outcome: TrialOutcome) -> TrialRecord:
@@ -159,8 +162,8 @@ class Controller:
             worker=outcome.worker,
         )
 
-    def _update_front(self) -> None:
-        update = compute_front(self.store.trials(self.campaign.id), self.spec.objectives)
+    def _update_front(self, trial: TrialRecord) -> None:
+        update = self._front.add(trial)
         self.store.replace_front(
             self.campaign.id, update.trial_ids, update.hypervolume, update.n_complete
         )

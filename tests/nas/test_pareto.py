@@ -1,7 +1,9 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nas.domain import TrialRecord, TrialState
-from nas.pareto import compute_front
+from nas.pareto import IncrementalFront, compute_front
 from nas.selection import best_for_budget
 from nas.spec import ObjectiveSpec
 
@@ -86,3 +88,34 @@ def test_best_for_budget_names_the_closest_when_nothing_fits():
     assert "closest is trial 2" in choice.message
     empty = best_for_budget([], 150)
     assert empty.trial is None and "no complete trial" in empty.message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0.1, 3.0), st.floats(1.0, 1500.0), st.booleans(), st.booleans()),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 10),
+)
+def test_incremental_front_equals_full_recomputation(points, split):
+    trials = [
+        _trial(
+            i,
+            round(r, 2),
+            round(ms),
+            state=TrialState.COMPLETE if ok else TrialState.FAILED,
+            feasible=feasible,
+        )
+        for i, (r, ms, ok, feasible) in enumerate(points)
+    ]
+    split = min(split, len(trials))
+    front = IncrementalFront(OBJECTIVES, trials[:split])  # as after a resume
+    for t in trials[split:]:
+        update = front.add(t)
+    expected = compute_front(trials, OBJECTIVES)
+    if split < len(trials):
+        assert sorted(update.trial_ids) == sorted(expected.trial_ids)
+        assert update.hypervolume == pytest.approx(expected.hypervolume)
+        assert update.n_complete == expected.n_complete
