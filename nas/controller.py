@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nas.domain import CampaignStatus, TrialJob, TrialOutcome, TrialRecord, TrialState
+from nas.domain import CampaignStatus, TrialJob, TrialOutcome, TrialRecord
 from nas.errors import InvalidValueError
 from nas.executor import Executor
 from nas.pareto import IncrementalFront
@@ -52,6 +52,8 @@ class Controller:
         self._pending: list[TrialRecord] = []
         self._sampler = AskTellSampler(self.spec, self.space)
         self._front = IncrementalFront(self.spec.objectives, [])
+        self._n_created = 0
+        self._n_finished = 0
 
     # -- the run loop ----------------------------------------------------------------------------
     def run(self) -> CampaignStatus:
@@ -61,6 +63,9 @@ class Controller:
         stored = self.store.trials(cid)
         self._sampler.replay(stored)
         self._front = IncrementalFront(self.spec.objectives, stored)
+        # Counted once here, then kept in memory: no COUNT(*) per trial as campaigns grow.
+        self._n_created = len(stored)
+        self._n_finished = sum(t.state.is_finished for t in stored)
         self.store.set_campaign_status(cid, CampaignStatus.RUNNING)
         try:
             while self._fill_executor() or self.executor.running():
@@ -73,9 +78,6 @@ class Controller:
             raise
         self.store.set_campaign_status(cid, CampaignStatus.FINISHED)
         return CampaignStatus.FINISHED
-
-    def _n_created(self) -> int:
-        return sum(self.store.count_trials(self.campaign.id).values())
 
     def _fill_executor(self) -> bool:
         """Submit trials while there is room; True if anything was submitted or is queued."""
@@ -91,11 +93,12 @@ class Controller:
     def _next_trial(self) -> TrialRecord | None:
         if self._pending:
             return self._pending.pop(0)
-        if self._n_created() >= self.spec.budget.trials:
+        if self._n_created >= self.spec.budget.trials:
             return None
         config = self._sampler.ask()
         if config is None:
             return None
+        self._n_created += 1
         return self.store.create_trial(self.campaign.id, config, self.space.hash(config))
 
     def _submit(self, trial: TrialRecord) -> None:
@@ -169,6 +172,6 @@ class Controller:
         )
 
     def _emit(self, kind: str, trial: TrialRecord) -> None:
-        counts = self.store.count_trials(self.campaign.id)
-        finished = counts.get(TrialState.COMPLETE, 0) + counts.get(TrialState.FAILED, 0)
-        self._on_event(ControllerEvent(kind, trial, finished, self.spec.budget.trials))
+        if kind == "finished":
+            self._n_finished += 1
+        self._on_event(ControllerEvent(kind, trial, self._n_finished, self.spec.budget.trials))
