@@ -10,14 +10,14 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from codecnas import codec_commands
+from codecnas import codec_commands, serve_commands
 from codecnas.exporting import export_trial
 from codecnas.reports import choice_text, failed_table, front_table, status_table
 from codecnas.running import run_campaign
 from codecnas.settings import Settings
 from nas.domain import CampaignRecord, TrialState
 from nas.errors import CodecnasError
-from nas.selection import best_for_budget
+from nas.selection import best_in_campaign
 from nas.spec import CampaignSpec, load_spec, parse_spec
 from nas.storage.repository import CampaignStore
 
@@ -27,6 +27,8 @@ campaign_app = typer.Typer(
 )
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(codec_commands.app, name="codec")
+app.command("serve")(serve_commands.serve)
+app.add_typer(serve_commands.token_app, name="token")
 console = Console()
 
 DEMO_SPEC = Path(__file__).parent / "examples" / "demo.yaml"
@@ -127,7 +129,7 @@ def best(
     """The best codec whose 12 MP decode time fits the budget; optionally export it."""
     store = _store(db)
     record = store.campaign(_ref(campaign))
-    choice = best_for_budget(store.trials(record.id), decode_ms)
+    choice = best_in_campaign(store, record.id, decode_ms)
     console.print(choice_text(choice))
     if choice.trial is None:
         raise typer.Exit(code=1)
@@ -163,7 +165,7 @@ def demo(
     campaign = _launch(store, parse_spec(data))
     _show_result(store, campaign)
     console.print(f"best for a 12 MP decode budget of {decode_ms:g} ms:")
-    console.print(choice_text(best_for_budget(store.trials(campaign.id), decode_ms)))
+    console.print(choice_text(best_in_campaign(store, campaign.id, decode_ms)))
     console.print(f"demo wall time: {time.perf_counter() - start:.0f} s; database: {store.url}")
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nas.domain import TrialRecord, TrialState
+from nas.metrics import KNOWN_METRICS
+from nas.storage.repository import CampaignStore
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,28 @@ def best_for_budget(
         f"no trial meets {budget_metric} <= {budget:g}; the closest is trial {closest.number} "
         f"with {budget_metric} = {closest.metrics[budget_metric]:.1f}",
     )
+
+
+def best_in_campaign(
+    store: CampaignStore,
+    campaign_id: int,
+    budget: float,
+    budget_metric: str = "decode_ms_12mp",
+    quality_metric: str = "quality_ratio_vs_jpeg",
+) -> BudgetChoice:
+    """best_for_budget over a stored campaign, answered from its stored front when possible.
+
+    When both metrics are objectives, the best trial under any budget (and the closest one when
+    none fits) is on the Pareto front, so the answer costs O(front), not O(trials): it stays fast
+    with a million trials stored. Otherwise every complete trial is considered.
+    """
+    campaign = store.campaign(campaign_id)
+    objectives = {o["metric"]: o for o in campaign.spec.get("objectives", [])}
+    lower_is_better = KNOWN_METRICS[quality_metric].direction == "minimize"
+    if quality_metric in objectives:
+        lower_is_better = (
+            objectives[quality_metric].get("direction") or KNOWN_METRICS[quality_metric].direction
+        ) == "minimize"
+    on_front = budget_metric in objectives and quality_metric in objectives
+    trials = store.front(campaign_id) if on_front else store.trials(campaign_id)
+    return best_for_budget(trials, budget, budget_metric, quality_metric, lower_is_better)
