@@ -22,13 +22,13 @@ import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.prefill import prefill_campaign, random_config  # noqa: E402
-from nas.controller import Controller, ControllerEvent  # noqa: E402
-from nas.domain import TrialJob, TrialOutcome  # noqa: E402
-from nas.executor import InProcessExecutor  # noqa: E402
-from nas.samplers import distributions  # noqa: E402
-from nas.storage.repository import CampaignStore  # noqa: E402
-from search_spaces import get_space  # noqa: E402
+from benchmarks.prefill import prefill_campaign, random_config
+from nas.controller import Controller, ControllerEvent
+from nas.domain import TrialJob, TrialOutcome
+from nas.executor import InProcessExecutor
+from nas.samplers import distributions
+from nas.storage.repository import CampaignStore
+from search_spaces import get_space
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
