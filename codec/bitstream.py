@@ -1,10 +1,14 @@
 """Container format of a compressed image.
 
     magic b"CNAS" | version uint8 | model_id 16 bytes | height uint32 LE | width uint32 LE
-    | then, per section: varint length | bytes
+    | rate uint16 LE | then, per section: varint length | bytes
 
-Version 1 has two sections: the ANS stream holding all latents (z then y), and the escape
-stream (varints of how far escaped symbols lie past their table's support).
+Two sections: the ANS stream holding all latents (z then y), and the escape stream (varints of
+how far escaped symbols lie past their table's support).
+
+Version 2 (this one) added `rate`, the variable-rate position in 1/256 steps (0 for a
+fixed-rate model), and codes y's tables by the integer scale decoder's indexes; version 1
+streams are refused, never misread.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from codec.entropy.varint import MAX_VARINT_BYTES, encode_varints
 from codec.errors import BitstreamError
 
 MAGIC = b"CNAS"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MODEL_ID_BYTES = 16
 SECTION_COUNT = 2
-_FIXED = struct.Struct("<4sB16sII")
+_FIXED = struct.Struct("<4sB16sIIH")
 HEADER_BYTES = _FIXED.size
 # A corrupt header must not make the decoder allocate terabytes; 2**28 px is ~270 MP.
 MAX_PIXELS = 1 << 28
@@ -34,6 +38,7 @@ class BitstreamHeader:
     height: int
     width: int
     version: int = FORMAT_VERSION
+    rate: int = 0  # variable-rate position in 1/256 steps (codec.variable_rate.rate_code)
 
 
 def short_id(model_id: bytes) -> str:
@@ -45,7 +50,13 @@ def pack_bitstream(header: BitstreamHeader, sections: Sequence[bytes]) -> bytes:
         raise ValueError(f"model_id must be {MODEL_ID_BYTES} bytes, got {header.model_id!r}")
     if not (1 <= header.height < 2**32 and 1 <= header.width < 2**32):
         raise ValueError(f"image size {header.height}x{header.width} is not codable")
-    parts = [_FIXED.pack(MAGIC, header.version, header.model_id, header.height, header.width)]
+    if not 0 <= header.rate < 2**16:
+        raise ValueError(f"rate code must fit uint16, got rate={header.rate!r}")
+    parts = [
+        _FIXED.pack(
+            MAGIC, header.version, header.model_id, header.height, header.width, header.rate
+        )
+    ]
     for section in sections:
         parts += [encode_varints(np.array([len(section)])), bytes(section)]
     return b"".join(parts)
@@ -63,7 +74,7 @@ def read_header(data: bytes) -> BitstreamHeader:
         raise BitstreamError(
             f"bitstream is truncated: {len(data)} bytes, the header alone needs {HEADER_BYTES}"
         )
-    _, version, model_id, height, width = _FIXED.unpack_from(data)
+    _, version, model_id, height, width, rate = _FIXED.unpack_from(data)
     if version != FORMAT_VERSION:
         raise BitstreamError(
             f"unknown bitstream format version {version}; this decoder reads version "
@@ -71,7 +82,7 @@ def read_header(data: bytes) -> BitstreamHeader:
         )
     if height < 1 or width < 1 or height * width > MAX_PIXELS:
         raise BitstreamError(f"bitstream header gives an impossible image size {height}x{width}")
-    return BitstreamHeader(model_id=model_id, height=height, width=width, version=version)
+    return BitstreamHeader(model_id, height, width, version, rate)
 
 
 def unpack_bitstream(data: bytes, expected_model_id: bytes) -> tuple[BitstreamHeader, list[bytes]]:

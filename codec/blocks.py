@@ -6,6 +6,11 @@ import torch
 from torch import nn
 
 from codec.architecture import ActivationName, BlockKind
+from codec.convscale import ConvScale
+
+# Initial scale of a ConvScale block's residual branch: small, so a deep chain starts close to
+# the identity and trains stably (LayerScale uses 0.1 to 1e-5 depending on depth).
+RESIDUAL_SCALE_INIT = 0.1
 
 
 def make_activation(name: ActivationName) -> nn.Module:
@@ -50,18 +55,35 @@ class ResidualBlock(nn.Module):
 
 
 class InvertedResidualBlock(nn.Module):
-    """MobileNetV2 block without batch norm: 1x1 expand, depthwise kxk, linear 1x1 project, skip."""
+    """MobileNetV2 block without batch norm: 1x1 expand, depthwise kxk, linear 1x1 project, skip.
+
+    With `scaled`, each convolution is a ConvScale (PICO's CS block); fold_for_inference turns
+    it back into this plain block with the same output.
+    """
 
     def __init__(
-        self, channels: int, kernel: int, expansion: int, activation: ActivationName
+        self,
+        channels: int,
+        kernel: int,
+        expansion: int,
+        activation: ActivationName,
+        scaled: bool = False,
     ) -> None:
         super().__init__()
         hidden = channels * expansion
-        self.expand = nn.Conv2d(channels, hidden, 1)
+        self.expand: nn.Module
+        self.depthwise: nn.Module
+        self.project: nn.Module
+        if scaled:
+            self.expand = ConvScale(channels, hidden, 1)
+            self.depthwise = ConvScale(hidden, hidden, kernel, groups=hidden)
+            self.project = ConvScale(hidden, channels, 1, scale_init=RESIDUAL_SCALE_INIT)
+        else:
+            self.expand = nn.Conv2d(channels, hidden, 1)
+            self.depthwise = _same_conv(hidden, hidden, kernel, groups=hidden)
+            self.project = nn.Conv2d(hidden, channels, 1)
         self.act1 = make_activation(activation)
-        self.depthwise = _same_conv(hidden, hidden, kernel, groups=hidden)
         self.act2 = make_activation(activation)
-        self.project = nn.Conv2d(hidden, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.project(self.act2(self.depthwise(self.act1(self.expand(x)))))
@@ -76,4 +98,6 @@ def make_block(
         return ResidualBlock(channels, kernel, activation)
     if kind == "inverted_residual":
         return InvertedResidualBlock(channels, kernel, expansion, activation)
+    if kind == "convscale":
+        return InvertedResidualBlock(channels, kernel, expansion, activation, scaled=True)
     raise ValueError(f"unknown block kind {kind!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -10,64 +11,38 @@ from torch import nn
 
 from codec.architecture import CodecArchitecture
 from codec.bitstream import MODEL_ID_BYTES, BitstreamHeader, pack_bitstream, unpack_bitstream
-from codec.entropy import FactorizedDensity, GaussianConditional, LatentDecoder, LatentEncoder
+from codec.entropy import LatentDecoder, LatentEncoder
 from codec.entropy.coder import MAX_ABS_SYMBOL
-from codec.errors import CodingNotPreparedError
-from codec.transforms import (
-    HYPER_STAGES,
-    analysis_transform,
-    hyper_analysis_transform,
-    hyper_synthesis_transform,
-    synthesis_transform,
+from codec.entropy.integer_scales import IntegerScaleDecoder
+from codec.entropy.integer_scales_onnx import integer_scales_onnx
+from codec.entropy.scale_decoder import ScaleDecoder
+from codec.folding import fold_for_inference
+from codec.graphs import (
+    FactorizedDecoderGraph,
+    FactorizedEncoderGraph,
+    HyperpriorDecoderGraph,
+    HyperpriorEncoderGraph,
 )
+from codec.latent_codecs import HyperLatentCodec, Latents, build_latent_codec
+from codec.prepared import PreparedCodec, prepare, require_fresh
+from codec.transforms import HYPER_STAGES, analysis_transform, synthesis_transform
+from codec.variable_rate import (
+    Gains,
+    RateGains,
+    check_rate_code,
+    code_of_position,
+    coded_position,
+    gains_for,
+    position_of_code,
+)
+
+ScaleRunner = Callable[[torch.Tensor], torch.Tensor]
 
 
 @dataclass
 class CodecForward:
     x_hat: torch.Tensor  # (B,3,H,W), not clamped
     likelihoods: dict[str, torch.Tensor]  # "y" and, with hyperprior, "z"
-
-
-def _quantize(latent: torch.Tensor, training: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """(value for the likelihood, value for the next transform).
-
-    Training: additive uniform noise for the likelihood, straight-through rounding for the
-    transform, which sees exactly what the decoder will see. Eval: rounding for both, so the
-    rate estimate matches the real bitstream.
-    """
-    rounded = torch.round(latent)
-    if not training:
-        return rounded, rounded
-    noisy = latent + torch.empty_like(latent).uniform_(-0.5, 0.5)
-    return noisy, latent + (rounded - latent).detach()
-
-
-class FactorizedDecoderGraph(nn.Module):
-    """y_hat -> x_hat (unclamped, padded size)."""
-
-    def __init__(self, synthesis: nn.Module) -> None:
-        super().__init__()
-        self.synthesis = synthesis
-
-    def forward(self, y_hat: torch.Tensor) -> torch.Tensor:
-        return self.synthesis(y_hat)
-
-
-class HyperpriorDecoderGraph(nn.Module):
-    """(y_hat, z_hat) -> (x_hat, scales): synthesis plus hyper-decoder with bounded scales."""
-
-    def __init__(self, synthesis: nn.Module, hyper_synthesis: nn.Module) -> None:
-        super().__init__()
-        self.synthesis = synthesis
-        self.hyper_synthesis = hyper_synthesis
-
-    def scales(self, z_hat: torch.Tensor) -> torch.Tensor:
-        return GaussianConditional.bound_scales(self.hyper_synthesis(z_hat))
-
-    def forward(
-        self, y_hat: torch.Tensor, z_hat: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.synthesis(y_hat), self.scales(z_hat)
 
 
 class LearnedCodec(nn.Module):
@@ -80,129 +55,157 @@ class LearnedCodec(nn.Module):
         self.model_id = bytes(model_id)
         self.g_a = analysis_transform(architecture)
         self.g_s = synthesis_transform(architecture)
-        self.h_a: nn.Sequential | None = None
-        self.h_s: nn.Sequential | None = None
-        self.z_density: FactorizedDensity | None = None
-        self.y_gaussian: GaussianConditional | None = None
-        self.y_density: FactorizedDensity | None = None
-        if architecture.hyperprior:
-            self.h_a = hyper_analysis_transform(architecture)
-            self.h_s = hyper_synthesis_transform(architecture)
-            self.z_density = FactorizedDensity(architecture.effective_hyper_channels)
-            self.y_gaussian = GaussianConditional()
-        else:
-            self.y_density = FactorizedDensity(architecture.latent_channels)
-        # Parameters of the learned densities when the tables were built; None: never built.
-        self._tables_built_for: torch.Tensor | None = None
+        self.latent_codec = build_latent_codec(architecture)
+        points = architecture.rate_points
+        self.rate_gains = RateGains(architecture.latent_channels, points) if points > 1 else None
+        self._prepared: PreparedCodec | None = None
+        # z_hat -> int64 table indexes; None: the built-in torch integer path. Another backend
+        # (e.g. ONNX Runtime running scale_decoder_onnx()) plugs in here.
+        self.scale_runner: ScaleRunner | None = None
+
+    # ---- parts, by their usual names --------------------------------------------------------
+
+    @property
+    def hyper(self) -> HyperLatentCodec | None:
+        codec = self.latent_codec
+        return codec if isinstance(codec, HyperLatentCodec) else None
+
+    @property
+    def h_a(self) -> nn.Sequential | None:
+        return None if self.hyper is None else self.hyper.h_a
+
+    @property
+    def h_s(self) -> ScaleDecoder | None:
+        """The scale decoder (quantization-aware; z_hat -> table index per element of y)."""
+        return None if self.hyper is None else self.hyper.h_s
 
     @property
     def size_multiple(self) -> int:
-        extra = HYPER_STAGES if self.architecture.hyperprior else 0
+        extra = HYPER_STAGES if self.hyper is not None else 0
         return 2 ** (self.architecture.stages + extra)
 
     # ---- training path -------------------------------------------------------------------
 
-    def forward(self, x: torch.Tensor) -> CodecForward:
+    def forward(self, x: torch.Tensor, rate: torch.Tensor | float | None = None) -> CodecForward:
+        """Training/eval pass. `rate`: variable-rate position(s), one or one per image (B,);
+        None means the highest rate point. A fixed-rate model takes None or 0."""
         self._check_image(x, need_multiple=True)
+        gain, inverse_gain = gains_for(self.rate_gains, rate, x.shape[0])
         y = self.g_a(x)
-        y_for_rate, y_hat = _quantize(y, self.training)
-        if self.y_density is not None:
-            return CodecForward(self.g_s(y_hat), {"y": self.y_density.likelihood(y_for_rate)})
-        assert self.h_a is not None and self.z_density is not None and self.y_gaussian is not None
-        z = self.h_a(torch.abs(y))
-        z_for_rate, z_hat = _quantize(z, self.training)
-        scales = self._scales(z_hat)
-        return CodecForward(
-            self.g_s(y_hat),
-            {
-                "y": self.y_gaussian.likelihood(y_for_rate, scales),
-                "z": self.z_density.likelihood(z_for_rate),
-            },
-        )
+        y_hat, likelihoods = self.latent_codec(y if gain is None else y * gain)
+        if inverse_gain is not None:
+            y_hat = y_hat * inverse_gain
+        return CodecForward(self.g_s(y_hat), likelihoods)
 
     def rate_bits(self, out: CodecForward) -> torch.Tensor:
         """-sum(log2 likelihoods) over all latents and the batch; differentiable."""
-        return torch.stack([-torch.log2(lik).sum() for lik in out.likelihoods.values()]).sum()
+        return self.rate_bits_per_image(out).sum()
+
+    def rate_bits_per_image(self, out: CodecForward) -> torch.Tensor:
+        """(B,) bits of each image, for losses that weigh images differently (variable rate)."""
+        return torch.stack(
+            [-torch.log2(lik).flatten(1).sum(dim=1) for lik in out.likelihoods.values()]
+        ).sum(dim=0)
 
     # ---- coding --------------------------------------------------------------------------
 
     def prepare_for_coding(self) -> None:
-        """Build the integer tables from the current parameters (deterministic)."""
-        for density in (self.y_density, self.z_density, self.y_gaussian):
-            if density is not None:
-                density.prepare_for_coding()
-        self._tables_built_for = self._density_parameters()
-
-    def _density_parameters(self) -> torch.Tensor:
-        # The factorized tables depend on these few hundred numbers only (the Gaussian tables
-        # are fixed), so comparing them is a cheap, exact staleness check.
-        densities = [d for d in (self.y_density, self.z_density) if d is not None]
-        return torch.cat([p.detach().flatten() for d in densities for p in d.parameters()]).clone()
+        """Freeze the current parameters for coding: integer tables, the integer scale
+        decoder, folded transforms (all deterministic functions of the parameters)."""
+        self._prepared = prepare(self, self.g_a, self.g_s, self.hyper)
 
     @torch.no_grad()
-    def encode_latents(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Rounded latents of an image (1,3,H,W) of any size: the symbols compress() codes."""
-        self._check_image(x, need_multiple=False)
-        y = self.g_a(self._pad(x))
-        latents = {"y": torch.round(y)}
-        if self.h_a is not None:
-            latents["z"] = torch.round(self.h_a(torch.abs(y)))
-        for name, latent in latents.items():
-            _check_codable(name, latent)
-        return latents
+    def encode_latents(self, x: torch.Tensor, rate: float | None = None) -> Latents:
+        """The symbols compress() codes for an image (1,3,H,W) of any size."""
+        return self._symbols(self._require_prepared(), x, coded_position(self.rate_gains, rate))
 
     @torch.no_grad()
-    def compress(self, x: torch.Tensor) -> bytes:
-        """x: (1,3,H,W) in [0,1], any H, W >= 1 -> complete bitstream."""
-        self._require_prepared()
-        latents = self.encode_latents(x)
+    def compress(self, x: torch.Tensor, rate: float | None = None) -> bytes:
+        """x: (1,3,H,W) in [0,1], any H, W >= 1 -> complete bitstream. `rate`: see forward."""
+        prepared = self._require_prepared()
+        position = coded_position(self.rate_gains, rate)
+        symbols = self._symbols(prepared, x, position)
         encoder = LatentEncoder()
-        if self.y_density is not None:
-            self.y_density.encode(latents["y"], encoder)
-        else:
-            assert self.z_density is not None and self.y_gaussian is not None
-            self.z_density.encode(latents["z"], encoder)  # z first: the decoder needs it first
-            self.y_gaussian.encode(latents["y"], self._scales(latents["z"]), encoder)
-        header = BitstreamHeader(self.model_id, height=x.shape[2], width=x.shape[3])
+        self.latent_codec.encode(symbols, encoder, self._scale_runner(prepared))
+        code = code_of_position(self.rate_gains, position)
+        header = BitstreamHeader(self.model_id, height=x.shape[2], width=x.shape[3], rate=code)
         return pack_bitstream(header, encoder.finish())
 
     @torch.no_grad()
-    def decode_latents(self, data: bytes) -> tuple[BitstreamHeader, dict[str, torch.Tensor]]:
-        """Header and the latents of a bitstream; raises BitstreamError on any defect."""
-        self._require_prepared()
-        header, (ans_stream, escape_stream) = unpack_bitstream(data, self.model_id)
-        decoder = LatentDecoder(ans_stream, escape_stream)
-        h, w = self._latent_size(header.height, header.width, self.architecture.stages)
-        m = self.architecture.latent_channels
-        if self.y_density is not None:
-            latents = {"y": self.y_density.decode((1, m, h, w), decoder)}
-        else:
-            assert self.z_density is not None and self.y_gaussian is not None
-            zh, zw = self._latent_size(
-                header.height, header.width, self.architecture.stages + HYPER_STAGES
-            )
-            z_hat = self.z_density.decode((1, self.z_density.channels, zh, zw), decoder)
-            latents = {"z": z_hat, "y": self.y_gaussian.decode(self._scales(z_hat), decoder)}
-        decoder.finish()
-        return header, latents
+    def decode_latents(self, data: bytes) -> tuple[BitstreamHeader, Latents]:
+        """Header and the symbols of a bitstream; raises BitstreamError on any defect."""
+        return self._decode(self._require_prepared(), data)
 
     @torch.no_grad()
     def decompress(self, data: bytes) -> torch.Tensor:
         """Bitstream -> (1,3,H,W) in [0,1] at the original size."""
-        header, latents = self.decode_latents(data)
-        x_hat = self.g_s(latents["y"])
+        prepared = self._require_prepared()
+        header, symbols = self._decode(prepared, data)
+        y_hat = self.latent_codec.dequantize(symbols)
+        _, inverse_gain = gains_for(self.rate_gains, position_of_code(header.rate), 1)
+        x_hat = prepared.synthesis(y_hat if inverse_gain is None else y_hat * inverse_gain)
         return x_hat[:, :, : header.height, : header.width].clamp(0.0, 1.0)
+
+    def _symbols(self, prepared: PreparedCodec, x: torch.Tensor, position: float) -> Latents:
+        self._check_image(x, need_multiple=False)
+        gain, _ = gains_for(self.rate_gains, position, 1)
+        y = prepared.analysis(self._pad(x))
+        symbols = self.latent_codec.symbols(y if gain is None else y * gain)
+        for name, latent in symbols.items():
+            _check_codable(name, latent)
+        return symbols
+
+    def _decode(self, prepared: PreparedCodec, data: bytes) -> tuple[BitstreamHeader, Latents]:
+        header, (ans_stream, escape_stream) = unpack_bitstream(data, self.model_id)
+        check_rate_code(self.rate_gains, header.rate)
+        decoder = LatentDecoder(ans_stream, escape_stream)
+        m, stages = self.architecture.latent_channels, self.architecture.stages
+        y_shape = (1, m, *self._latent_size(header.height, header.width, stages))
+        z_channels = self.architecture.effective_hyper_channels
+        z_size = self._latent_size(header.height, header.width, stages + HYPER_STAGES)
+        symbols = self.latent_codec.decode(
+            decoder, y_shape, (1, z_channels, *z_size), self._scale_runner(prepared)
+        )
+        decoder.finish()
+        return header, symbols
 
     # ---- export --------------------------------------------------------------------------
 
-    def decoder_graph(self) -> nn.Module:
-        """Synthesis (+ hyper-decoder) sharing this model's weights, for ONNX export."""
-        if self.h_s is None:
-            return FactorizedDecoderGraph(self.g_s)
-        return HyperpriorDecoderGraph(self.g_s, self.h_s)
+    def scale_decoder(self) -> IntegerScaleDecoder:
+        """The integer scale decoder built by prepare_for_coding() (hyperprior models)."""
+        decoder = self._require_prepared().scale_decoder
+        if decoder is None:
+            raise ValueError("a factorized-prior model has no scale decoder")
+        return decoder
+
+    def scale_decoder_onnx(self, height: int, width: int) -> bytes:
+        """ONNX graph z_hat -> scale_indexes (integer ops only) for tiles of height x width."""
+        z_size = self._latent_size(height, width, self.architecture.stages + HYPER_STAGES)
+        z_shape = (1, self.architecture.effective_hyper_channels, *z_size)
+        return integer_scales_onnx(self.scale_decoder(), z_shape)
+
+    def decoder_graph(self, rate: float | None = None) -> nn.Module:
+        """(y_hat[, z_hat]) -> (x_hat[, scales]) with folded layers, for export (see graphs)."""
+        _, inverse_gain = self._export_gains(rate)
+        synthesis = fold_for_inference(self.g_s)
+        hyper = self.hyper
+        if hyper is None:
+            return FactorizedDecoderGraph(synthesis, inverse_gain)
+        return HyperpriorDecoderGraph(
+            synthesis, hyper, hyper.h_s.freeze().float_twin(), inverse_gain
+        )
+
+    def encoder_graph(self, rate: float | None = None) -> nn.Module:
+        """x -> (y_hat[, z_hat, scales]) with folded layers, for export (see graphs)."""
+        gain, _ = self._export_gains(rate)
+        analysis = fold_for_inference(self.g_a)
+        hyper = self.hyper
+        if hyper is None:
+            return FactorizedEncoderGraph(analysis, gain)
+        return HyperpriorEncoderGraph(analysis, hyper, hyper.h_s.freeze().float_twin(), gain)
 
     def decoder_example_inputs(self, height: int, width: int) -> tuple[torch.Tensor, ...]:
-        """Integer latents for a tile of height x width (padded up to size_multiple)."""
+        """Integer symbols for a tile of height x width (padded up to size_multiple)."""
         if height < 1 or width < 1:
             raise ValueError(f"tile size must be positive, got {height}x{width}")
         generator = torch.Generator().manual_seed(0)
@@ -210,18 +213,34 @@ class LearnedCodec(nn.Module):
         y_hat = torch.round(
             2.0 * torch.randn(1, self.architecture.latent_channels, h, w, generator=generator)
         )
-        if self.z_density is None:
+        if self.hyper is None:
             return (y_hat,)
         zh, zw = self._latent_size(height, width, self.architecture.stages + HYPER_STAGES)
-        z_hat = torch.round(torch.randn(1, self.z_density.channels, zh, zw, generator=generator))
+        z_channels = self.architecture.effective_hyper_channels
+        z_hat = torch.round(torch.randn(1, z_channels, zh, zw, generator=generator))
         return y_hat, z_hat
+
+    def encoder_example_inputs(self, height: int, width: int) -> tuple[torch.Tensor, ...]:
+        """One image tile in [0, 1], padded up to size_multiple as compress() pads."""
+        h, w = self._latent_size(height, width, 0)
+        return (torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(height)),)
 
     # ---- helpers -------------------------------------------------------------------------
 
-    def _scales(self, z_hat: torch.Tensor) -> torch.Tensor:
-        # The same code path as HyperpriorDecoderGraph.scales, so export and decode agree.
-        assert self.h_s is not None
-        return GaussianConditional.bound_scales(self.h_s(z_hat))
+    def _export_gains(self, rate: float | None) -> Gains:
+        with torch.no_grad():
+            gain, inverse_gain = gains_for(self.rate_gains, rate, 1)
+        return (
+            None if gain is None else gain.detach().clone(),
+            None if inverse_gain is None else inverse_gain.detach().clone(),
+        )
+
+    def _scale_runner(self, prepared: PreparedCodec) -> ScaleRunner:
+        if self.scale_runner is not None:
+            return self.scale_runner
+        if prepared.scale_decoder is None:
+            return _no_scales
+        return prepared.scale_decoder
 
     def _latent_size(self, height: int, width: int, downsamplings: int) -> tuple[int, int]:
         m = self.size_multiple
@@ -246,19 +265,12 @@ class LearnedCodec(nn.Module):
                 f"{tuple(x.shape)}; compress() pads any size"
             )
 
-    def _require_prepared(self) -> None:
-        # Stale tables would still round-trip inside this process, but another process that
-        # loads the same weights builds other tables and could not decode: refuse instead.
-        built_for = self._tables_built_for
-        if built_for is None:
-            raise CodingNotPreparedError(
-                "no coding tables: call prepare_for_coding() after training or load_state_dict()"
-            )
-        if not torch.equal(built_for, self._density_parameters()):
-            raise CodingNotPreparedError(
-                "the entropy model's parameters changed since prepare_for_coding() built the "
-                "tables (training or load_state_dict): call prepare_for_coding() again"
-            )
+    def _require_prepared(self) -> PreparedCodec:
+        return require_fresh(self._prepared, self)
+
+
+def _no_scales(z_hat: torch.Tensor) -> torch.Tensor:
+    raise AssertionError("a factorized-prior model never asks for scales")
 
 
 def _check_codable(name: str, latent: torch.Tensor) -> None:

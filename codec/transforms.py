@@ -1,33 +1,30 @@
 """Analysis, synthesis and hyper transforms built from a CodecArchitecture.
 
-Resampling follows Balle et al.: 5x5 stride-2 convolutions down, 5x5 stride-2 transposed
-convolutions (output_padding 1, so sizes exactly double) up. Every resampling except the one
-producing the latent (or the image) is followed by the activation, so the transform stays
-non-linear even with blocks_per_stage=0.
+Level i of the analysis transform (i = 1..stages-1) is a 2x down-sampling to that level's
+channels, the activation, then the level's blocks; a last down-sampling goes to the latent.
+The synthesis transform mirrors it level by level with its own stage specs. Every resampling
+except the one producing the latent (or the image) is followed by the activation, so the
+transform stays non-linear even without blocks.
 """
 
 from __future__ import annotations
 
 from torch import nn
 
-from codec.architecture import CodecArchitecture
+from codec.architecture import CodecArchitecture, ResamplingKind, StageSpec
 from codec.blocks import make_activation, make_block
+from codec.resampling import downsample, upsample
 
 HYPER_STAGES = 2  # the hyper transforms down-sample twice more
+# The hyper transforms keep Balle's strided convolutions whatever the backbone's resampling:
+# they run at 1/16 to 1/64 of the pixels, where their cost hardly matters.
+HYPER_RESAMPLING: ResamplingKind = "conv"
 
 
-def downsample(in_ch: int, out_ch: int) -> nn.Conv2d:
-    return nn.Conv2d(in_ch, out_ch, 5, stride=2, padding=2)
-
-
-def upsample(in_ch: int, out_ch: int) -> nn.ConvTranspose2d:
-    return nn.ConvTranspose2d(in_ch, out_ch, 5, stride=2, padding=2, output_padding=1)
-
-
-def _blocks(arch: CodecArchitecture) -> list[nn.Module]:
+def _blocks(arch: CodecArchitecture, spec: StageSpec) -> list[nn.Module]:
     return [
-        make_block(arch.block, arch.channels, arch.kernel_size, arch.expansion, arch.activation)
-        for _ in range(arch.blocks_per_stage)
+        make_block(arch.block, spec.channels, spec.kernel_size, spec.expansion, arch.activation)
+        for _ in range(spec.repeats)
     ]
 
 
@@ -35,11 +32,11 @@ def analysis_transform(arch: CodecArchitecture) -> nn.Sequential:
     """x (B,3,H,W) -> y (B,M,H/2^s,W/2^s)."""
     layers: list[nn.Module] = []
     in_ch = 3
-    for _ in range(arch.stages - 1):
-        layers += [downsample(in_ch, arch.channels), make_activation(arch.activation)]
-        layers += _blocks(arch)
-        in_ch = arch.channels
-    layers.append(downsample(in_ch, arch.latent_channels))
+    for spec in arch.analysis_stages:
+        layers += [downsample(arch.resampling, in_ch, spec.channels)]
+        layers += [make_activation(arch.activation), *_blocks(arch, spec)]
+        in_ch = spec.channels
+    layers.append(downsample(arch.resampling, in_ch, arch.latent_channels))
     return nn.Sequential(*layers)
 
 
@@ -47,33 +44,36 @@ def synthesis_transform(arch: CodecArchitecture) -> nn.Sequential:
     """y_hat (B,M,h,w) -> x_hat (B,3,h*2^s,w*2^s); mirrors analysis_transform."""
     layers: list[nn.Module] = []
     in_ch = arch.latent_channels
-    for _ in range(arch.stages - 1):
-        layers += [upsample(in_ch, arch.channels), make_activation(arch.activation)]
-        layers += _blocks(arch)
-        in_ch = arch.channels
-    layers.append(upsample(in_ch, 3))
+    for spec in reversed(arch.synthesis_stages):
+        layers += [upsample(arch.resampling, in_ch, spec.channels)]
+        layers += [make_activation(arch.activation), *_blocks(arch, spec)]
+        in_ch = spec.channels
+    layers.append(upsample(arch.resampling, in_ch, 3))
     return nn.Sequential(*layers)
 
 
 def hyper_analysis_transform(arch: CodecArchitecture) -> nn.Sequential:
-    """|y| (B,M,h,w) -> z (B,Nh,h/4,w/4), as CompressAI's scale hyperprior h_a."""
+    """y or |y| (B,M,h,w) -> z (B,Nh,h/4,w/4), as CompressAI's hyperprior h_a."""
     hc = arch.effective_hyper_channels
     return nn.Sequential(
         nn.Conv2d(arch.latent_channels, hc, 3, padding=1),
         make_activation(arch.activation),
-        downsample(hc, hc),
+        downsample(HYPER_RESAMPLING, hc, hc),
         make_activation(arch.activation),
-        downsample(hc, hc),
+        downsample(HYPER_RESAMPLING, hc, hc),
     )
 
 
-def hyper_synthesis_transform(arch: CodecArchitecture) -> nn.Sequential:
-    """z_hat (B,Nh,h/4,w/4) -> raw scales (B,M,h,w); the lower bound is applied by the caller."""
+def hyper_feature_transform(arch: CodecArchitecture) -> nn.Sequential:
+    """z_hat (B,Nh,h/4,w/4) -> features (B,Nh,h,w) from which means (and widths) are predicted.
+
+    The float half of PICO's split hyper-decoder (its "context decoder"); the scales come from
+    the integer scale decoder instead.
+    """
     hc = arch.effective_hyper_channels
     return nn.Sequential(
-        upsample(hc, hc),
+        upsample(HYPER_RESAMPLING, hc, hc),
         make_activation(arch.activation),
-        upsample(hc, hc),
+        upsample(HYPER_RESAMPLING, hc, hc),
         make_activation(arch.activation),
-        nn.Conv2d(hc, arch.latent_channels, 3, padding=1),
     )

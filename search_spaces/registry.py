@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from search_spaces.basic import BASIC_SPACE
+from search_spaces.pico import PICO_SPACE
 from search_spaces.space import SearchSpace
 
 _SPACES: dict[str, SearchSpace] = {}
@@ -27,3 +28,4 @@ def space_names() -> list[str]:
 
 
 register(BASIC_SPACE)
+register(PICO_SPACE)

@@ -1,7 +1,10 @@
-"""Zero-mean Gaussian conditional with scales from the hyper-decoder (scale hyperprior).
+"""Zero-mean Gaussian conditional over a table of scales (the hyperprior's y model).
 
-For coding, each scale is rounded *up* to a table of 64 log-spaced levels (as CompressAI) and
-every level has its own integer table over +-ceil(6.1 sigma), with escape bins beyond.
+There are 64 log-spaced scale levels (as CompressAI), each with its own integer table over
++-ceil(6.1 sigma) and escape bins beyond. The scale decoder outputs a level index per element
+directly (encode_indexed / decode_indexed), so no float comparison ever picks a table; a float
+scale can still be rounded *up* to its level (scale_indexes). Mean-scale models code the
+residual around their mean, which is zero-mean by construction.
 """
 
 from __future__ import annotations
@@ -25,10 +28,18 @@ SCALE_LEVELS = 64
 SCALE_MAX = 256.0
 
 
+LOG_SCALE_STEP = (math.log(SCALE_MAX) - math.log(SCALE_BOUND)) / (SCALE_LEVELS - 1)
+
+
 def default_scale_table() -> np.ndarray:
     """Log-spaced scale levels, float32 so the level of a float32 scale is exact on both sides."""
     levels = np.exp(np.linspace(math.log(SCALE_BOUND), math.log(SCALE_MAX), SCALE_LEVELS))
     return levels.astype(np.float32)
+
+
+def index_to_scale(index: torch.Tensor) -> torch.Tensor:
+    """Scale of (possibly fractional) level indexes; level k is default_scale_table()[k]."""
+    return torch.exp(math.log(SCALE_BOUND) + index * LOG_SCALE_STEP)
 
 
 def _standard_normal_cdf(x: torch.Tensor) -> torch.Tensor:
@@ -87,18 +98,41 @@ class GaussianConditional(nn.Module):
 
     def encode(self, symbols: torch.Tensor, scales: torch.Tensor, encoder: LatentEncoder) -> None:
         """symbols: integer-valued tensor; scales: same shape (bounded or not)."""
-        tables = self._require_tables()
-        values = symbols.detach().to(torch.int64).numpy().ravel()
-        idx = self.scale_indexes(scales).ravel()
-        for level in np.unique(idx):
-            encoder.add(values[idx == level], tables[level])
+        self.encode_indexed(symbols, torch.from_numpy(self.scale_indexes(scales)), encoder)
 
     def decode(self, scales: torch.Tensor, decoder: LatentDecoder) -> torch.Tensor:
         """Symbols of scales' shape, in the order encode() wrote them."""
+        return self.decode_indexed(torch.from_numpy(self.scale_indexes(scales)), decoder)
+
+    def encode_indexed(
+        self, symbols: torch.Tensor, indexes: torch.Tensor, encoder: LatentEncoder
+    ) -> None:
+        """symbols: integer-valued tensor; indexes: the table level of each, same shape."""
         tables = self._require_tables()
-        idx = self.scale_indexes(scales).ravel()
+        if symbols.shape != indexes.shape:
+            raise ValueError(
+                f"symbols {tuple(symbols.shape)} and indexes {tuple(indexes.shape)} differ"
+            )
+        values = symbols.detach().to(torch.int64).numpy().ravel()
+        idx = self._check_indexes(indexes)
+        for level in np.unique(idx):
+            encoder.add(values[idx == level], tables[level])
+
+    def decode_indexed(self, indexes: torch.Tensor, decoder: LatentDecoder) -> torch.Tensor:
+        """Symbols of indexes' shape (float32), in the order encode_indexed() wrote them."""
+        tables = self._require_tables()
+        idx = self._check_indexes(indexes)
         values = np.zeros(idx.size, dtype=np.int64)
         for level in np.unique(idx):
             mask = idx == level
             values[mask] = decoder.take(int(mask.sum()), tables[level])
-        return torch.from_numpy(values.reshape(scales.shape)).to(torch.float32)
+        return torch.from_numpy(values.reshape(indexes.shape)).to(torch.float32)
+
+    def _check_indexes(self, indexes: torch.Tensor) -> np.ndarray:
+        idx = indexes.detach().to(torch.int64).numpy().ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= self.scale_table.size):
+            raise ValueError(
+                f"scale indexes must be in 0..{self.scale_table.size - 1}, got "
+                f"{int(idx.min())}..{int(idx.max())}"
+            )
+        return idx

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 import torch
 
 from codec import CodecArchitecture, build_codec
+from codec.architecture import StageSpec
+
+from .helpers import PICO_STYLE
 
 BASE = CodecArchitecture(8, 12, 2, "conv", "relu", hyperprior=True)
 
@@ -24,12 +30,52 @@ BASE = CodecArchitecture(8, 12, 2, "conv", "relu", hyperprior=True)
         ("hyper_channels", 0),
         ("channels", 8.0),
         ("channels", True),
+        ("resampling", "bilinear"),
+        ("entropy_model", "transformer"),
+        ("context_grid", "3x3"),
+        ("channel_groups", 0),
+        ("rate_points", 0),
+        ("rate_points", 17),
+        ("tile_margin", -1),
+        ("tile_size", 8),
+        ("learned_width", 1),
     ],
 )
 def test_validate_names_bad_field_and_value(field: str, value: object) -> None:
-    arch = CodecArchitecture(**{**BASE.to_dict(), field: value})
+    arch = replace(BASE, **{field: value})
     with pytest.raises(ValueError, match=rf"{field}={value!r}"):
         arch.validate()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"entropy_model": "factorized"}, "hyperprior=True contradicts entropy_model='factorized'"),
+        ({"channel_groups": 2}, "channel_groups=2 needs a mean-scale or context model"),
+        ({"learned_width": True}, "learned_width=True needs a mean-scale or context model"),
+        (
+            {"entropy_model": "context", "channel_groups": 5},
+            "channel_groups=5 must divide latent_channels=12",
+        ),
+        ({"encoder_stages": (StageSpec(8, 1),) * 2}, "encoder_stages needs one StageSpec per"),
+        ({"decoder_stages": (StageSpec(8, -1),)}, r"decoder_stages\[0\].repeats=-1"),
+        ({"encoder_stages": (StageSpec(8, 1, 2, 4),)}, r"encoder_stages\[0\].kernel_size=4"),
+    ],
+)
+def test_validate_rejects_inconsistent_fields(changes: dict, message: str) -> None:
+    arch = replace(BASE, **changes)
+    with pytest.raises(ValueError, match=message):
+        arch.validate()
+
+
+def test_pico_fields_round_trip_through_json() -> None:
+    doc = json.loads(json.dumps(PICO_STYLE.to_dict()))
+    assert CodecArchitecture.from_dict(doc) == PICO_STYLE
+    assert PICO_STYLE.analysis_stages[1] == StageSpec(12, 1, 2, 5)
+    assert PICO_STYLE.tile_core == 504 and PICO_STYLE.spatial_passes == 2
+    # Without per-level specs every level gets the uniform one.
+    assert BASE.analysis_stages == (StageSpec(8, 1, 4, 3),)
+    assert BASE.effective_entropy_model == "scale_hyperprior"
 
 
 def test_build_rejects_invalid_architecture() -> None:

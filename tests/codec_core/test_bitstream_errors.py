@@ -18,7 +18,8 @@ def test_header_is_small_and_readable(coded: tuple) -> None:
     model, data = coded
     header = read_header(data)
     assert (header.height, header.width, header.model_id) == (24, 40, model.model_id)
-    assert HEADER_BYTES == 29
+    assert HEADER_BYTES == 31
+    assert header.rate == 0
 
 
 def test_wrong_model(coded: tuple) -> None:

@@ -10,10 +10,12 @@ import torch
 
 from codec import CodecArchitecture
 
-from .helpers import ROUND_TRIP_ARCHITECTURES, codec_with_spread_latents, photo
+from .helpers import PICO_STYLE, ROUND_TRIP_ARCHITECTURES, codec_with_spread_latents, photo
 
 
-@pytest.mark.parametrize("arch", ROUND_TRIP_ARCHITECTURES[:2], ids=["factorized", "hyperprior"])
+@pytest.mark.parametrize(
+    "arch", [*ROUND_TRIP_ARCHITECTURES[:2], PICO_STYLE], ids=["factorized", "hyperprior", "pico"]
+)
 def test_decoder_graph_matches_decompress(arch: CodecArchitecture) -> None:
     model = codec_with_spread_latents(arch)
     x = photo(37, 53)
@@ -29,7 +31,9 @@ def test_decoder_graph_matches_decompress(arch: CodecArchitecture) -> None:
     assert torch.equal(x_hat[:, :, :37, :53].clamp(0, 1), model.decompress(data))
 
 
-@pytest.mark.parametrize("arch", ROUND_TRIP_ARCHITECTURES[:4], ids=lambda a: a.activation)
+@pytest.mark.parametrize(
+    "arch", [*ROUND_TRIP_ARCHITECTURES[:4], PICO_STYLE], ids=lambda a: f"{a.activation}-{a.block}"
+)
 def test_decoder_example_inputs_fit_the_graph(arch: CodecArchitecture) -> None:
     model = codec_with_spread_latents(arch)
     inputs = model.decoder_example_inputs(50, 70)
@@ -42,8 +46,15 @@ def test_decoder_example_inputs_fit_the_graph(arch: CodecArchitecture) -> None:
 
 
 @pytest.mark.slow  # the torch.export-based exporter alone takes ~10 s on this machine
-def test_decoder_graph_exports_to_onnx(tmp_path: Path) -> None:
-    arch = CodecArchitecture(8, 12, 2, "inverted_residual", "gelu", hyperprior=True, expansion=2)
+@pytest.mark.parametrize(
+    "arch",
+    [
+        CodecArchitecture(8, 12, 2, "inverted_residual", "gelu", hyperprior=True, expansion=2),
+        PICO_STYLE,
+    ],
+    ids=["basic", "pico"],
+)
+def test_decoder_graph_exports_to_onnx(tmp_path: Path, arch: CodecArchitecture) -> None:
     model = codec_with_spread_latents(arch)
     graph = model.decoder_graph().eval()
     inputs = model.decoder_example_inputs(32, 48)
