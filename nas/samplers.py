@@ -20,11 +20,14 @@ from optuna.trial import TrialState as OptunaState
 from nas.domain import TrialRecord, TrialState
 from nas.spec import CampaignSpec
 from search_spaces import Categorical, Config, SearchSpace
+from search_spaces.macs import config_macs
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 log = logging.getLogger(__name__)
 
 _MAX_DUPLICATE_ASKS = 25
+_MAX_RANDOM_DRAWS = 5000
+_MAX_SCREENED_ASKS = 4
 
 
 def distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
@@ -106,26 +109,39 @@ class AskTellSampler:
 
     def ask(self) -> Config | None:
         """A config not yet in the campaign, or None when the space seems exhausted."""
+        screened_out = 0
         for _ in range(_MAX_DUPLICATE_ASKS):
             trial = self._study.ask(self._dists)
             config = self._space.validate(dict(trial.params))
             key = self._space.hash(config)
-            if key not in self._seen:
+            admitted = self._admitted(config)
+            if key not in self._seen and admitted:
                 self._seen.add(key)
                 self._open.setdefault(key, []).append(trial)
                 return config
-            # A duplicate: tell it as failed so the sampler does not keep proposing it as new.
+            # A duplicate, or outside the MACs band: tell it as failed so the sampler moves on.
             self._study.tell(trial, state=OptunaState.FAIL)
+            screened_out += not admitted
+            if screened_out >= _MAX_SCREENED_ASKS:
+                break  # a narrow band: rejection sampling finds in-band configs faster
         return self._random_unseen()
 
+    def _admitted(self, config: Config) -> bool:
+        """Inside the spec's MACs-per-pixel band (counted analytically, nothing is built)."""
+        macs = config_macs(self._space, config)
+        return self._spec.screen.admits(macs.encoder / 1e3, macs.decoder / 1e3)
+
     def _random_unseen(self) -> Config | None:
-        for _ in range(1000):
+        for _ in range(_MAX_RANDOM_DRAWS):
             config = self._space.sample(self._rng)
             key = self._space.hash(config)
-            if key not in self._seen:
+            if key not in self._seen and self._admitted(config):
                 self._seen.add(key)
                 return config
-        log.warning("no unseen config found in 1000 random draws: the space looks exhausted")
+        log.warning(
+            "no unseen config inside the MACs band in %d random draws: the space looks exhausted",
+            _MAX_RANDOM_DRAWS,
+        )
         return None
 
     def tell(

@@ -66,6 +66,31 @@ class SamplerSpec(_Strict):
     startup_trials: int = Field(default=4, ge=0, description="random trials before TPE models")
 
 
+class ScreenSpec(_Strict):
+    """Configs outside these MACs-per-pixel bands are never trained (PICO's funnel, step 2)."""
+
+    decoder_kmacs_min: float | None = Field(default=None, ge=0)
+    decoder_kmacs_max: float | None = Field(default=None, gt=0)
+    encoder_kmacs_min: float | None = Field(default=None, ge=0)
+    encoder_kmacs_max: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScreenSpec:
+        for side in ("decoder", "encoder"):
+            low, high = getattr(self, f"{side}_kmacs_min"), getattr(self, f"{side}_kmacs_max")
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"{side}_kmacs_min {low} is above {side}_kmacs_max {high}")
+        return self
+
+    def admits(self, encoder_kmacs: float, decoder_kmacs: float) -> bool:
+        def inside(value: float, low: float | None, high: float | None) -> bool:
+            return (low is None or value >= low) and (high is None or value <= high)
+
+        return inside(decoder_kmacs, self.decoder_kmacs_min, self.decoder_kmacs_max) and inside(
+            encoder_kmacs, self.encoder_kmacs_min, self.encoder_kmacs_max
+        )
+
+
 class BudgetSpec(_Strict):
     trials: int = Field(gt=0, le=1_000_000)
     parallel: int = Field(default=2, gt=0, le=1024)
@@ -107,10 +132,11 @@ class ClusterSpec(_Strict):
 
 class CampaignSpec(_Strict):
     name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    space: str = "basic"
+    space: str = "pico"
     objectives: list[ObjectiveSpec] = Field(min_length=1, max_length=4)
     constraints: list[ConstraintSpec] = Field(default_factory=list)
     sampler: SamplerSpec = SamplerSpec()
+    screen: ScreenSpec = ScreenSpec()
     budget: BudgetSpec
     training: TrainingSpec
     data: DataSpec

@@ -18,7 +18,7 @@ os.environ.pop("CODECNAS_DATABASE_URL", None)
 
 
 def tiny_spec(**overrides: Any) -> dict[str, Any]:
-    """The demo spec shrunk to seconds per trial: tiny crops, a handful of steps, small tiles."""
+    """The demo spec shrunk to seconds per trial: basic space, tiny crops, a handful of steps."""
     spec = yaml.safe_load(DEMO_SPEC.read_text())
     spec["name"] = "tiny"
     spec["budget"] = {"trials": 3, "parallel": 2, "max_attempts": 2}
@@ -26,6 +26,9 @@ def tiny_spec(**overrides: Any) -> dict[str, Any]:
     spec["data"] = {"train": "skimage:coffee", "eval": "skimage:chelsea"}
     spec["benchmark"] = {"backend": "onnxruntime", "tile": 64, "warmup": 1, "runs": 2}
     spec["sampler"] = {"kind": "random", "seed": 0}
+    # The small `basic` space keeps orchestration tests fast; pico campaigns have their own tests.
+    spec["space"] = "basic"
+    spec["screen"] = {}
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(spec.get(key), dict):
             spec[key] = {**spec[key], **value}

@@ -48,7 +48,11 @@ def _store(home: Path) -> CampaignStore:
 
 def test_campaign_on_local_ray_ends_with_a_front_and_exports_a_working_codec(tmp_path):
     home = tmp_path / "home"
-    spec = _write_spec(tmp_path, budget={"trials": 3, "parallel": 2})
+    # The pico space, screened to codecs a few seconds of CPU training can handle.
+    spec = _write_spec(
+        tmp_path, space="pico", budget={"trials": 3, "parallel": 2},
+        screen={"decoder_kmacs_max": 2.5}, training={"crop_size": 64, "steps": 6},
+    )
     result = _codecnas(home, "campaign", "launch", str(spec))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Pareto front of 'tiny'" in result.stdout
