@@ -118,6 +118,8 @@ class Controller:
 
     # -- recording results -----------------------------------------------------------------------
     def _record(self, outcome: TrialOutcome) -> None:
+        if self._retry(outcome):
+            return
         if outcome.ok:
             trial = self._record_success(outcome)
         else:
@@ -128,6 +130,22 @@ class Controller:
         self._sampler.tell(trial.config, trial.state, trial.objectives, trial.metrics)
         self._update_front(trial)
         self._emit("finished", trial)
+
+    def _retry(self, outcome: TrialOutcome) -> bool:
+        """Queue a trial again when its worker was lost and attempts remain."""
+        if outcome.ok or not outcome.retryable:
+            return False
+        trial = self.store.trial(outcome.trial_id)
+        if trial.attempts >= self.spec.budget.max_attempts:
+            return False
+        log.warning(
+            "trial %d lost its worker (attempt %d): running it again: %s",
+            trial.number,
+            trial.attempts,
+            outcome.error,
+        )
+        self._pending.append(self.store.requeue_trial(trial.id))
+        return True
 
     def _record_success(self, outcome: TrialOutcome) -> TrialRecord:
         missing = [m for m in self.spec.objective_names if m not in outcome.metrics]

@@ -94,6 +94,9 @@ class TrialOutcome:
     error: str | None = None
     worker: str | None = None
     seconds: float = 0.0
+    # True when the trial did not fail by itself but lost its worker (killed, OOM, node lost):
+    # the controller runs it again, up to the campaign's max_attempts.
+    retryable: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,6 @@ from nas.domain import TrialJob, TrialOutcome
 from workers.cluster import connect, total_cpus
 from workers.trial_pipeline import run_trial
 
-# A trial whose worker process dies (OOM, SIGKILL, node loss) is run again by Ray this many times.
-WORKER_CRASH_RETRIES = 2
-
 
 @ray.remote
 def _run_trial_task(job: TrialJob) -> TrialOutcome:
@@ -49,8 +46,10 @@ class RayExecutor:
         return len(self._refs)
 
     def submit(self, job: TrialJob) -> None:
+        # No Ray-level retries: the controller re-runs a trial whose worker died, so that every
+        # attempt is recorded in the database.
         ref = _run_trial_task.options(
-            num_cpus=self._cpus, max_retries=WORKER_CRASH_RETRIES, retry_exceptions=False
+            num_cpus=self._cpus, max_retries=0, retry_exceptions=False
         ).remote(job)
         self._refs[ref] = job
 
@@ -65,13 +64,13 @@ class RayExecutor:
         start = time.perf_counter()
         try:
             outcome: TrialOutcome = ray.get(ref)
-        except RayError as exc:  # the worker died on every retry, or the task was cancelled
+        except RayError as exc:  # the worker process or its node died, or the task was cancelled
             outcome = TrialOutcome(
                 trial_id=job.trial_id,
                 ok=False,
-                error=f"worker lost after {WORKER_CRASH_RETRIES} retries: "
-                f"{type(exc).__name__}: {exc}",
+                error=f"worker lost in attempt {job.attempt}: {type(exc).__name__}: {exc}",
                 seconds=time.perf_counter() - start,
+                retryable=True,
             )
         return outcome
 

@@ -109,6 +109,7 @@ def run_trial(job: TrialJob) -> TrialOutcome:
 
 
 def _run(job: TrialJob) -> TrialOutcome:
+    started = time.perf_counter()
     spec = CampaignSpec.model_validate(job.spec)
     threads = _threads(spec)
     torch.set_num_threads(threads)
@@ -139,6 +140,7 @@ def _run(job: TrialJob) -> TrialOutcome:
             "train_final_loss": report.final_loss,
         }
     )
+    metrics["trial_seconds"] = time.perf_counter() - started  # busy time of the worker
     config_doc = {"space": job.space, "config": job.config, "config_hash": job.config_hash}
     artifacts = [
         ArtifactPayload("checkpoint", "model.pt", _checkpoint(model)),

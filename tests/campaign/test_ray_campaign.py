@@ -50,8 +50,11 @@ def test_campaign_on_local_ray_ends_with_a_front_and_exports_a_working_codec(tmp
     home = tmp_path / "home"
     # The pico space, screened to codecs a few seconds of CPU training can handle.
     spec = _write_spec(
-        tmp_path, space="pico", budget={"trials": 3, "parallel": 2},
-        screen={"decoder_kmacs_max": 2.5}, training={"crop_size": 64, "steps": 6},
+        tmp_path,
+        space="pico",
+        budget={"trials": 3, "parallel": 2},
+        screen={"decoder_kmacs_max": 2.5},
+        training={"crop_size": 64, "steps": 6},
     )
     result = _codecnas(home, "campaign", "launch", str(spec))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -16,12 +16,13 @@ from nas.domain import ArtifactPayload, CampaignStatus, TrialJob, TrialOutcome, 
 from nas.executor import InProcessExecutor
 from nas.pareto import compute_front
 from nas.spec import parse_spec
+from search_spaces.macs import config_macs
 from tests.conftest import tiny_spec
 
 
 def _synthetic_outcome(job: TrialJob) -> TrialOutcome:
-    c = job.config
-    cost = c["channels"] * c["stages"] * (2 if c["hyperprior"] else 1)
+    macs = config_macs(job.space, job.config)
+    cost = (macs.encoder + macs.decoder) / 20.0
     return TrialOutcome(
         trial_id=job.trial_id,
         ok=True,
@@ -141,3 +142,37 @@ def test_small_space_exhaustion_ends_the_campaign(store):
     campaign = _campaign(store, budget={"trials": 3, "parallel": 3})
     Controller(store, campaign.id, InProcessExecutor(_synthetic_outcome, capacity=3)).run()
     assert len(store.trials(campaign.id)) == 3
+
+
+def test_a_trial_whose_worker_was_lost_runs_again_with_its_attempt_recorded(store):
+    def flaky(job: TrialJob) -> TrialOutcome:
+        if job.number == 1 and job.attempt == 1:
+            return TrialOutcome(
+                trial_id=job.trial_id,
+                ok=False,
+                retryable=True,
+                error="worker lost in attempt 1: WorkerCrashedError",
+            )
+        return _synthetic_outcome(job)
+
+    campaign = _campaign(store, budget={"trials": 3, "parallel": 1, "max_attempts": 2})
+    Controller(store, campaign.id, InProcessExecutor(flaky)).run()
+    trials = {t.number: t for t in store.trials(campaign.id)}
+    assert len(trials) == 3 and all(t.state == TrialState.COMPLETE for t in trials.values())
+    assert [trials[n].attempts for n in range(3)] == [1, 2, 1]
+
+
+def test_a_trial_that_keeps_losing_its_worker_fails_after_max_attempts(store):
+    def lost(job: TrialJob) -> TrialOutcome:
+        return TrialOutcome(
+            trial_id=job.trial_id,
+            ok=False,
+            retryable=True,
+            error=f"worker lost in attempt {job.attempt}: NodeDiedError",
+        )
+
+    campaign = _campaign(store, budget={"trials": 1, "parallel": 1, "max_attempts": 3})
+    Controller(store, campaign.id, InProcessExecutor(lost)).run()
+    (trial,) = store.trials(campaign.id)
+    assert trial.state == TrialState.FAILED and trial.attempts == 3
+    assert "worker lost in attempt 3" in trial.error
