@@ -32,7 +32,7 @@ from PIL import Image
 
 from codec.anchor_codecs import ClassicCodec, anchor_codec, jpeg_codec, webp_codec
 from codec.anchors import anchor_curve, mean_curve
-from codec.images import load_images
+from codec.images import NamedImage, load_images
 from codec.metrics import QUALITY_METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,15 @@ def bpp_at_psnr(curve: list[tuple[float, float]], psnr: float) -> float | None:
     return math.exp(float(np.interp(psnr, psnrs, [math.log(b) for b, _ in ordered])))
 
 
-def compare(codec: ClassicCodec, images: list, published: list[tuple[float, float]], cache):
+Row = tuple[float, float, float | None, float | None]
+
+
+def compare(
+    codec: ClassicCodec,
+    images: list[NamedImage],
+    published: list[tuple[float, float]],
+    cache: str | None,
+) -> tuple[list[Row], list[float], list[tuple[float, float]], float]:
     """Rows per published point, bpp deviations at equal PSNR, (bpp, PSNR) deviations at equal
     setting (the published files list one point per quality 5..95, as ours), seconds."""
     started = time.perf_counter()
@@ -66,7 +74,8 @@ def compare(codec: ClassicCodec, images: list, published: list[tuple[float, floa
         (mine_bpp / bpp - 1.0, mine_psnr - psnr)
         for (mine_bpp, mine_psnr), (bpp, psnr) in zip(ours, published, strict=True)
     ]
-    rows, deviations = [], []
+    rows: list[Row] = []
+    deviations: list[float] = []
     for bpp, psnr in published:
         mine = bpp_at_psnr(ours, psnr)
         deviation = None if mine is None else mine / bpp - 1.0

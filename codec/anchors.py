@@ -1,61 +1,61 @@
-"""JPEG anchor: rate–quality curve of an image with Pillow, and JPEG's bpp at a given quality.
+"""Anchor rate–quality curves of the classic codecs, cached by image content, and equal-quality bpp.
 
-The curve is baseline JPEG as most photos are stored: 4:2:0 chroma subsampling, optimised Huffman
-tables, qualities 5..95. bpp counts the real file bytes. Curves are cached by image content hash in
-the process and, when a cache folder is given, as one JSON file per image and settings there, so a
-machine encodes each evaluation image once.
+A curve encodes an image at every quality setting of a classic codec (codec/anchor_codecs.py),
+decodes it, and records the real file size in bpp and the requested quality metrics of the decoded
+image. Curves are cached by image content hash in the process and, when a cache folder is given,
+as one JSON file per codec, image and settings there, so a machine encodes each evaluation image
+once per codec.
 
-MS-SSIM is by far the dearest part (about 1 s per point for a Kodak image on one core, against
-milliseconds for encoding and PSNR), so a curve measures it only when asked; a curve that has it
-also serves requests that do not need it.
+Metrics are measured only when asked: PSNR costs milliseconds, MS-SSIM, SSIMULACRA2 and FLIP about
+a second per point of a Kodak image. A cached curve that lacks a requested metric is completed
+(the points are re-encoded, which the deterministic encoders reproduce byte for byte) and stored
+again with every metric it now has.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import math
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-import PIL
-from PIL import Image
 
+from codec.anchor_codecs import ClassicCodec, anchor_codec
 from codec.images import image_hash
-from codec.metrics import ms_ssim, ms_ssim_db, psnr
+from codec.metrics import quality_metric
 
 logger = logging.getLogger(__name__)
 
-QualityMetric = Literal["psnr", "ms_ssim"]
-QUALITY_METRICS: tuple[str, ...] = ("psnr", "ms_ssim")
-DEFAULT_QUALITIES: tuple[int, ...] = tuple(range(5, 96, 5))
-_SUBSAMPLING = "4:2:0"
 # A codec that reproduces an image exactly has infinite PSNR / MS-SSIM dB; such values are
 # capped here so that extrapolation gives a large but finite anchor bpp.
-MAX_QUALITY_DB = 100.0
-_CACHE_FORMAT = 1
+MAX_QUALITY_AXIS = 100.0
+_CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
 class RatePoint:
-    quality: int  # the encoder's quality setting
+    setting: int  # the encoder's quality setting
     bpp: float  # file bytes * 8 / pixels
-    psnr: float  # dB, 8-bit peak, on the decoded image
-    ms_ssim: float | None  # in [0, 1]; None when the curve was measured without MS-SSIM
+    metrics: dict[str, float]  # metric name -> value on the decoded image
 
 
 @dataclass(frozen=True)
-class JpegCurve:
+class AnchorCurve:
+    codec: str
     image_hash: str
-    points: tuple[RatePoint, ...]  # in the order of the qualities encoded
+    points: tuple[RatePoint, ...]  # in the order of the settings encoded
+
+    @property
+    def metric_names(self) -> frozenset[str]:
+        """The metrics every point carries."""
+        return frozenset.intersection(*(frozenset(p.metrics) for p in self.points))
 
 
 @dataclass(frozen=True)
@@ -66,51 +66,16 @@ class AnchorBpp:
     extrapolated: bool
 
 
-def encode_jpeg(pixels: np.ndarray, quality: int) -> bytes:
-    """Encode uint8 RGB pixels as a baseline 4:2:0 JPEG with optimised Huffman tables."""
-    if not 1 <= quality <= 100:
-        raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(
-        buffer, format="JPEG", quality=quality, subsampling=_SUBSAMPLING, optimize=True
-    )
-    return buffer.getvalue()
+def _as_codec(codec: str | ClassicCodec) -> ClassicCodec:
+    return codec if isinstance(codec, ClassicCodec) else anchor_codec(codec)
 
 
-def _decode_jpeg(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-
-
-def _measure_curve(
-    pixels: np.ndarray, qualities: Sequence[int], with_ms_ssim: bool
-) -> tuple[RatePoint, ...]:
-    n_pixels = pixels.shape[0] * pixels.shape[1]
-    points = []
-    for quality in qualities:
-        data = encode_jpeg(pixels, quality)
-        decoded = _decode_jpeg(data)
-        points.append(
-            RatePoint(
-                quality,
-                len(data) * 8 / n_pixels,
-                psnr(pixels, decoded),
-                ms_ssim(pixels, decoded) if with_ms_ssim else None,
-            )
-        )
-    return tuple(points)
-
-
-def _settings_fingerprint(qualities: Sequence[int], with_ms_ssim: bool) -> str:
-    # libjpeg output can change with the Pillow build; a new build gets new cache entries.
-    settings = (
-        f"v{_CACHE_FORMAT}|{list(qualities)}|{_SUBSAMPLING}|optimize|"
-        f"pillow {PIL.__version__}|ms_ssim {with_ms_ssim}"
-    )
+def _fingerprint(codec: ClassicCodec) -> str:
+    settings = f"v{_CACHE_FORMAT}|{codec.name}|{list(codec.settings)}|{codec.fingerprint}"
     return hashlib.sha256(settings.encode()).hexdigest()[:16]
 
 
-_memory_cache: dict[tuple[str, str], JpegCurve] = {}
+_memory_cache: dict[tuple[str, str], AnchorCurve] = {}
 _memory_lock = threading.Lock()
 
 
@@ -120,25 +85,31 @@ def clear_memory_cache() -> None:
         _memory_cache.clear()
 
 
-def _read_disk_cache(path: Path, digest: str) -> JpegCurve | None:
+def _disk_path(cache_dir: str | Path, codec: str, digest: str, fingerprint: str) -> Path:
+    return Path(cache_dir) / f"{codec}-{digest}-{fingerprint}.json"
+
+
+def _read_disk_cache(path: Path, codec: str, digest: str) -> AnchorCurve | None:
     try:
         record = json.loads(path.read_text())
-        points = tuple(RatePoint(**point) for point in record["points"])
+        points = tuple(
+            RatePoint(int(p["setting"]), float(p["bpp"]), dict(p["metrics"]))
+            for p in record["points"]
+        )
         if record["image_hash"] != digest or not points:
             raise ValueError(f"entry is for image {record['image_hash']!r}, not {digest!r}")
-        return JpegCurve(digest, points)
+        return AnchorCurve(codec, digest, points)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
-        logger.warning("ignoring unreadable JPEG anchor cache %s: %s", path, error)
+        logger.warning("ignoring unreadable anchor cache %s: %s", path, error)
         return None
 
 
-def _write_disk_cache(path: Path, curve: JpegCurve) -> None:
+def _write_disk_cache(path: Path, curve: AnchorCurve) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(
-        {"image_hash": curve.image_hash, "points": [asdict(point) for point in curve.points]}
-    )
+    points = [{"setting": p.setting, "bpp": p.bpp, "metrics": p.metrics} for p in curve.points]
+    text = json.dumps({"codec": curve.codec, "image_hash": curve.image_hash, "points": points})
     # write then rename: concurrent workers never see a half-written file
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
@@ -150,86 +121,108 @@ def _write_disk_cache(path: Path, curve: JpegCurve) -> None:
         raise
 
 
-def jpeg_curve(
-    pixels: np.ndarray,
-    cache_dir: str | Path | None = None,
-    qualities: Sequence[int] = DEFAULT_QUALITIES,
-    with_ms_ssim: bool = True,
-) -> JpegCurve:
-    """The JPEG rate–quality curve of uint8 RGB pixels, from cache when possible.
+def _measure(
+    pixels: np.ndarray, codec: ClassicCodec, metrics: Iterable[str], known: AnchorCurve | None
+) -> tuple[RatePoint, ...]:
+    """Encode at every setting and measure `metrics`, keeping the values `known` already has."""
+    wanted = list(dict.fromkeys(metrics))
+    previous = {p.setting: p for p in known.points} if known is not None else {}
+    n_pixels = pixels.shape[0] * pixels.shape[1]
+    points = []
+    for setting in codec.settings:
+        data = codec.encode(pixels, setting)
+        bpp = len(data) * 8 / n_pixels
+        values: dict[str, float] = {}
+        old = previous.get(setting)
+        if old is not None and old.bpp == bpp:
+            values.update(old.metrics)
+        elif old is not None:
+            logger.warning(
+                "%s setting %d now gives %.5f bpp, cached %.5f: remeasuring",
+                codec.name,
+                setting,
+                bpp,
+                old.bpp,
+            )
+        missing = [name for name in wanted if name not in values]
+        if missing:
+            decoded = codec.decode(data)
+            if decoded.shape != pixels.shape:
+                raise ValueError(
+                    f"{codec.name} at setting {setting} decoded to {decoded.shape}, "
+                    f"not the input's {pixels.shape}"
+                )
+            for name in missing:
+                values[name] = quality_metric(name).measure(pixels, decoded)
+        points.append(RatePoint(setting, bpp, values))
+    return tuple(points)
 
-    Without `with_ms_ssim` the points carry PSNR only (ms_ssim None), much faster to measure.
+
+def anchor_curve(
+    pixels: np.ndarray,
+    codec: str | ClassicCodec = "jpeg",
+    metrics: Sequence[str] = ("psnr",),
+    cache_dir: str | Path | None = None,
+) -> AnchorCurve:
+    """The rate–quality curve of uint8 RGB pixels under `codec`, from cache when possible.
+
+    Every point carries at least `metrics` (names from codec.metrics.QUALITY_METRICS), and any
+    other metric that an earlier request measured.
     """
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(
-            f"jpeg_curve expects uint8 (H, W, 3) pixels, got {pixels.dtype} {pixels.shape}"
+            f"anchor_curve expects uint8 (H, W, 3) pixels, got {pixels.dtype} {pixels.shape}"
         )
-    if not qualities:
-        raise ValueError("jpeg_curve needs at least one quality, got none")
+    for name in metrics:
+        quality_metric(name)  # unknown names fail before any encoding
+    classic = _as_codec(codec)
+    if not classic.settings:
+        raise ValueError(f"anchor codec {classic.name!r} has no quality settings")
     digest = image_hash(pixels)
-    # a curve with MS-SSIM also answers a request without it
-    acceptable = [True] if with_ms_ssim else [False, True]
-    for measured_ms_ssim in acceptable:
-        cached = _cached_curve(
-            digest, _settings_fingerprint(qualities, measured_ms_ssim), cache_dir
-        )
-        if cached is not None:
-            return cached
-    fingerprint = _settings_fingerprint(qualities, with_ms_ssim)
-    curve = JpegCurve(digest, _measure_curve(pixels, qualities, with_ms_ssim))
-    if cache_dir:
-        _write_disk_cache(_disk_path(cache_dir, digest, fingerprint), curve)
+    fingerprint = _fingerprint(classic)
+    key = (digest, f"{classic.name}-{fingerprint}")
     with _memory_lock:
-        _memory_cache[(digest, fingerprint)] = curve
-    return curve
-
-
-def _disk_path(cache_dir: str | Path, digest: str, fingerprint: str) -> Path:
-    return Path(cache_dir) / f"jpeg-{digest}-{fingerprint}.json"
-
-
-def _cached_curve(digest: str, fingerprint: str, cache_dir: str | Path | None) -> JpegCurve | None:
-    """From the process cache, else from the disk cache (then kept in the process cache)."""
+        cached = _memory_cache.get(key)
+    path = _disk_path(cache_dir, classic.name, digest, fingerprint) if cache_dir else None
+    if cached is None and path is not None:
+        cached = _read_disk_cache(path, classic.name, digest)
+    if cached is None or not set(metrics) <= cached.metric_names:
+        known = sorted(cached.metric_names) if cached is not None else []
+        points = _measure(pixels, classic, [*known, *metrics], cached)
+        cached = AnchorCurve(classic.name, digest, points)
+        if path is not None:
+            _write_disk_cache(path, cached)
     with _memory_lock:
-        cached = _memory_cache.get((digest, fingerprint))
-    if cached is not None or not cache_dir:
-        return cached
-    cached = _read_disk_cache(_disk_path(cache_dir, digest, fingerprint), digest)
-    if cached is not None:
-        with _memory_lock:
-            _memory_cache[(digest, fingerprint)] = cached
+        _memory_cache[key] = cached
     return cached
 
 
-def _quality_axis(point: RatePoint, metric: str) -> float:
-    if metric == "psnr":
-        return point.psnr
-    if point.ms_ssim is None:
+def _rising_front(curve: AnchorCurve, metric: str) -> list[tuple[float, float]]:
+    """(quality axis, log bpp) of the points no other point beats on both, both increasing."""
+    to_axis = quality_metric(metric).to_axis
+    if metric not in curve.metric_names:
         raise ValueError(
-            "this JPEG curve was measured without MS-SSIM; call jpeg_curve(..., with_ms_ssim=True)"
+            f"this {curve.codec} curve was measured without {metric}; "
+            f"ask anchor_curve(..., metrics=[{metric!r}])"
         )
-    return ms_ssim_db(point.ms_ssim)
-
-
-def equal_quality_bpp(curve: JpegCurve, metric: str, value: float) -> AnchorBpp:
-    """The anchor's bpp at quality `value` (PSNR in dB, or MS-SSIM in [0, 1]).
-
-    Interpolates log(bpp) linearly against the quality axis (PSNR dB, or MS-SSIM in dB,
-    -10 log10(1 - ms_ssim)). Points that another point beats on both rate and quality are
-    dropped first, so the axis is strictly increasing. Outside the curve the two end points are
-    extrapolated linearly and the result says so.
-    """
-    if metric not in QUALITY_METRICS:
-        raise ValueError(f"unknown quality metric {metric!r}; expected one of {QUALITY_METRICS}")
-    if math.isnan(value):
-        raise ValueError(f"{metric} value is NaN")
-    target = value if metric == "psnr" else ms_ssim_db(value)
-    target = min(target, MAX_QUALITY_DB)
-    front: list[tuple[float, float]] = []  # (quality axis, log bpp), both strictly increasing
-    for point in sorted(curve.points, key=lambda p: (p.bpp, -_quality_axis(p, metric))):
-        quality = min(_quality_axis(point, metric), MAX_QUALITY_DB)
+    front: list[tuple[float, float]] = []
+    points = [(min(to_axis(p.metrics[metric]), MAX_QUALITY_AXIS), p.bpp) for p in curve.points]
+    for quality, bpp in sorted(points, key=lambda qb: (qb[1], -qb[0])):
         if not front or quality > front[-1][0]:
-            front.append((quality, math.log(point.bpp)))
+            front.append((quality, math.log(bpp)))
+    return front
+
+
+def equal_quality_bpp(curve: AnchorCurve, metric: str, value: float) -> AnchorBpp:
+    """The anchor's bpp at quality `value` of `metric` (PSNR dB, MS-SSIM in [0, 1], ...).
+
+    Interpolates log(bpp) linearly against the metric's quality axis (PSNR dB, MS-SSIM dB
+    -10 log10(1 - ms_ssim), SSIMULACRA2 score, FLIP -10 log10(error)). Points that another point
+    beats on both rate and quality are dropped first, so the axis is strictly increasing. Outside
+    the curve the two end points are extrapolated linearly and the result says so.
+    """
+    target = min(quality_metric(metric).to_axis(value), MAX_QUALITY_AXIS)
+    front = _rising_front(curve, metric)
     if len(front) == 1:
         return AnchorBpp(math.exp(front[0][1]), extrapolated=target != front[0][0])
     qualities = [q for q, _ in front]
@@ -239,3 +232,31 @@ def equal_quality_bpp(curve: JpegCurve, metric: str, value: float) -> AnchorBpp:
     (q0, r0), (q1, r1) = (front[0], front[1]) if target < qualities[0] else (front[-2], front[-1])
     log_rate = r0 + (r1 - r0) * (target - q0) / (q1 - q0)
     return AnchorBpp(math.exp(min(log_rate, 700.0)), extrapolated=True)
+
+
+@dataclass(frozen=True)
+class MeanPoint:
+    setting: int
+    bpp: float  # mean over the images
+    value: float  # mean metric value over the images (as published curves average them)
+
+
+def mean_curve(curves: Sequence[AnchorCurve], metric: str) -> tuple[MeanPoint, ...]:
+    """Per setting, the mean bpp and mean `metric` over several images' curves of one codec."""
+    if not curves:
+        raise ValueError("mean_curve needs at least one curve, got none")
+    codecs = {c.codec for c in curves}
+    settings = {tuple(p.setting for p in c.points) for c in curves}
+    if len(codecs) != 1 or len(settings) != 1:
+        raise ValueError(f"curves mix codecs or settings: {sorted(codecs)}, {sorted(settings)}")
+    for curve in curves:
+        if metric not in curve.metric_names:
+            raise ValueError(f"a {curve.codec} curve was measured without {metric}")
+    return tuple(
+        MeanPoint(
+            points[0].setting,
+            float(np.mean([p.bpp for p in points])),
+            float(np.mean([p.metrics[metric] for p in points])),
+        )
+        for points in zip(*(c.points for c in curves), strict=True)
+    )

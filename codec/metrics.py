@@ -1,4 +1,4 @@
-"""Image quality metrics: PSNR and MS-SSIM.
+"""Image quality metrics: PSNR, MS-SSIM, SSIMULACRA2 and FLIP, and the registry of them.
 
 Convention: the public metrics `psnr` and `ms_ssim` compare two **uint8 arrays of the same shape**
 (normally (H, W, 3) RGB), the form in which a decoded image is delivered, with an 8-bit peak (255).
@@ -9,14 +9,28 @@ MS-SSIM uses `pytorch_msssim` with its defaults (11x11 Gaussian window, sigma 1.
 the weights of Wang et al. 2003). Five scales need a shorter side above 160 px; smaller images fall
 back to as many scales as fit, keeping the finest scales' weights renormalised to the five-scale
 total (a 64 px image uses 3 scales). Below 11 px not even one scale fits and a ValueError is raised.
+
+Two perceptual metrics run offline from PyPI wheels: SSIMULACRA2 (`ssimulacra2`, the JPEG XL
+project's metric in numpy/scipy, 100 = identical, ~70 = high quality, ~0.9 s for a Kodak image)
+and NVIDIA's FLIP (`flip-evaluator`, LDR mode, mean error in [0, 1], 0 = identical, lower is
+better). FLIP was preferred over Butteraugli because it installs as a self-contained wheel, where
+Butteraugli needs Debian's libjxl0.7 loaded through ctypes.
+
+`QUALITY_METRICS` names every metric a campaign may choose for its objective or an anchor curve,
+with the monotone "quality axis" on which rate–quality curves are interpolated (dB for PSNR and
+MS-SSIM, the score for SSIMULACRA2, -10 log10(error) for FLIP), so higher is better on every axis.
 """
 
 from __future__ import annotations
 
+import io
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
+from PIL import Image
 from pytorch_msssim import ms_ssim as _library_ms_ssim
 from pytorch_msssim.ssim import _fspecial_gauss_1d, _ssim
 
@@ -120,7 +134,8 @@ def ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 def _as_batch(pixels: np.ndarray) -> torch.Tensor:
     """(H, W, C) uint8 -> (1, C, H, W) float64 on the 0..255 scale."""
-    return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None].double()
+    # a copy: decoded images are often read-only arrays, which torch warns about sharing
+    return torch.from_numpy(np.array(pixels)).permute(2, 0, 1)[None].double()
 
 
 def ms_ssim_db(value: float) -> float:
@@ -130,3 +145,90 @@ def ms_ssim_db(value: float) -> float:
     if value >= 1.0:
         return math.inf
     return -10.0 * math.log10(1.0 - value)
+
+
+def ssimulacra2(a: np.ndarray, b: np.ndarray) -> float:
+    """SSIMULACRA2 score of `b` against the reference `a` (uint8 (H, W, 3)); 100 when identical."""
+    _check_pair(a, b)
+    _check_rgb(a, "ssimulacra2")
+    # Imported here: scipy.ndimage costs every importer of codec.metrics ~0.3 s otherwise.
+    from ssimulacra2 import compute_ssimulacra2
+
+    # The package reads its inputs with Image.open; uncompressed in-memory PNGs cost ~5 ms.
+    return float(compute_ssimulacra2(_png_file(a), _png_file(b)))
+
+
+def _png_file(pixels: np.ndarray) -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG", compress_level=0)
+    buffer.seek(0)
+    return buffer
+
+
+def flip(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean LDR-FLIP error of `b` against the reference `a` (uint8 (H, W, 3)); 0 when identical.
+
+    Default viewing conditions of the FLIP paper (67 pixels per degree).
+    """
+    _check_pair(a, b)
+    _check_rgb(a, "flip")
+    import flip_evaluator  # loads a native library with its own OpenMP runtime: only on use
+
+    reference = a.astype(np.float32) / 255.0
+    test = b.astype(np.float32) / 255.0
+    _, mean_error, _ = flip_evaluator.evaluate(reference, test, "LDR", applyMagma=False)
+    return float(mean_error)
+
+
+def _check_rgb(pixels: np.ndarray, metric: str) -> None:
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"{metric} expects (H, W, 3) RGB arrays, got shape {pixels.shape}")
+    if min(pixels.shape[:2]) < 8:
+        raise ValueError(f"{metric} needs images of at least 8x8 pixels, got {pixels.shape[:2]}")
+
+
+def flip_db(value: float) -> float:
+    """FLIP error on a dB scale, -10 log10(error): rises as the error falls, like PSNR."""
+    if math.isnan(value) or value < 0:
+        raise ValueError(f"FLIP error must be >= 0, got {value}")
+    if value == 0:
+        return math.inf
+    return -10.0 * math.log10(value)
+
+
+@dataclass(frozen=True)
+class QualityMetric:
+    """A full-reference metric: how to measure it and its rising axis for rate–quality curves."""
+
+    name: str
+    measure: Callable[[np.ndarray, np.ndarray], float]  # (reference, decoded) -> value
+    to_axis: Callable[[float], float]  # monotone, higher = better quality; may return +inf
+    higher_is_better: bool
+    label: str  # for tables and plot axes
+
+
+def _identity(value: float) -> float:
+    if math.isnan(value):
+        raise ValueError("quality value is NaN")
+    return value
+
+
+QUALITY_METRICS: dict[str, QualityMetric] = {
+    metric.name: metric
+    for metric in (
+        QualityMetric("psnr", psnr, _identity, True, "PSNR (dB)"),
+        QualityMetric("ms_ssim", ms_ssim, ms_ssim_db, True, "MS-SSIM (dB)"),
+        QualityMetric("ssimulacra2", ssimulacra2, _identity, True, "SSIMULACRA2"),
+        QualityMetric("flip", flip, flip_db, False, "FLIP (-10 log10 error)"),
+    )
+}
+
+
+def quality_metric(name: str) -> QualityMetric:
+    """The registered metric called `name`; ValueError naming it and the valid names if unknown."""
+    try:
+        return QUALITY_METRICS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown quality metric {name!r}; expected one of {tuple(QUALITY_METRICS)}"
+        ) from None

@@ -1,8 +1,11 @@
 """Rate–distortion training of a learned codec on random crops.
 
-Loss (CompressAI's convention): bpp + lmbda * 255**2 * MSE, MSE measured on [0, 1] pixels, so the
-usual lambdas (0.0018 .. 0.0483) carry over. With distortion="ms_ssim" the loss is
-bpp + lmbda * (1 - MS-SSIM), where CompressAI's MS-SSIM lambdas are 2.4 .. 220.
+Loss: bpp + lmbda * (weighted distortion terms), codec/losses.py. With the default weights it is
+CompressAI's bpp + lmbda * 255**2 * MSE, MSE measured on [0, 1] pixels, so the usual lambdas
+(0.0018 .. 0.0483) carry over. A text weight draws text on a fraction of the crops
+(codec/text_render.py); a tiling weight trains on the 2x2 tile layout of each crop. A
+variable-rate model trains every rate point, one random position per step, lmbda being the
+centre of its lambda grid.
 
 The caller owns torch's thread count; this module never changes it. The global RNG (used by the
 model's quantisation noise) is seeded from the config inside a forked RNG state, so training is
@@ -14,18 +17,26 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import torch
 
 from codec.images import NamedImage, RandomCrops
-from codec.metrics import ms_ssim_tensor, psnr_from_mse
+from codec.losses import (
+    DEFAULT_TILE_MARGIN,
+    LossTerms,
+    LossWeights,
+    TileLayout,
+    rate_distortion_loss,
+)
+from codec.metrics import psnr_from_mse
+from codec.text_render import TextRenderer
 
 if TYPE_CHECKING:
     from codec.model import LearnedCodec
 
-DISTORTIONS = ("mse", "ms_ssim")
+DEFAULT_TEXT_FRACTION = 0.5  # of the crops carry text when the text loss is on
 
 
 class TrainingDiverged(RuntimeError):
@@ -45,7 +56,11 @@ class TrainingConfig:
     learning_rate: float
     lmbda: float
     seed: int = 0
-    distortion: str = "mse"
+    loss: LossWeights = field(default_factory=LossWeights)
+    # fraction of the crops that get rendered text; None: DEFAULT_TEXT_FRACTION with a text
+    # loss, else 0. Set it without a text loss to train a baseline on the same data.
+    text_fraction: float | None = None
+    tile_margin: int = DEFAULT_TILE_MARGIN  # context of the tiles a tiling loss trains on
     lr_decay_at: float | None = 0.8  # fraction of the steps after which the rate is decayed once
     lr_decay_factor: float = 0.1
     grad_clip: float | None = 1.0  # max gradient norm; None: no clipping
@@ -59,10 +74,14 @@ class TrainingConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"TrainingConfig.{name} must be finite and > 0, got {value}")
-        if self.distortion not in DISTORTIONS:
+        if not isinstance(self.loss, LossWeights):
+            raise ValueError(f"TrainingConfig.loss must be LossWeights, got {self.loss!r}")
+        if self.text_fraction is not None and not 0.0 <= self.text_fraction <= 1.0:
             raise ValueError(
-                f"TrainingConfig.distortion must be one of {DISTORTIONS}, got {self.distortion!r}"
+                f"TrainingConfig.text_fraction must be in [0, 1], got {self.text_fraction}"
             )
+        if self.tile_margin < 0:
+            raise ValueError(f"TrainingConfig.tile_margin must be >= 0, got {self.tile_margin}")
         if self.lr_decay_at is not None and not 0.0 < self.lr_decay_at <= 1.0:
             raise ValueError(
                 f"TrainingConfig.lr_decay_at must be in (0, 1], got {self.lr_decay_at}"
@@ -73,6 +92,12 @@ class TrainingConfig:
             )
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"TrainingConfig.grad_clip must be > 0 or None, got {self.grad_clip}")
+
+    @property
+    def effective_text_fraction(self) -> float:
+        if self.text_fraction is not None:
+            return self.text_fraction
+        return DEFAULT_TEXT_FRACTION if self.loss.text > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -124,7 +149,8 @@ class _Window:
 
 def _check_inputs(
     model: LearnedCodec, images: Sequence[NamedImage], config: TrainingConfig
-) -> None:
+) -> TileLayout | None:
+    """Raise ValueError on unusable inputs; the tile layout a tiling loss trains on, if any."""
     if not images:
         raise ValueError("train() needs at least one image, got none")
     multiple = int(model.size_multiple)
@@ -133,14 +159,60 @@ def _check_inputs(
             f"crop_size {config.crop_size} is not a multiple of the model's "
             f"size_multiple {multiple}"
         )
+    if not config.loss.tiling:
+        return None
+    tile = config.crop_size // 2
+    if config.crop_size % 2 or tile % multiple:
+        raise ValueError(
+            f"a tiling loss trains on 2x2 tiles of crop_size/2: crop_size {config.crop_size} "
+            f"must be a multiple of 2 * size_multiple = {2 * multiple}"
+        )
+    return TileLayout(tile, config.tile_margin)
 
 
-def _distortion_loss(
-    config: TrainingConfig, x: torch.Tensor, x_hat: torch.Tensor, mse: torch.Tensor
-) -> torch.Tensor:
-    if config.distortion == "mse":
-        return config.lmbda * 255.0**2 * mse
-    return config.lmbda * (1.0 - ms_ssim_tensor(x_hat, x, data_range=1.0))
+class _RateSampler:
+    """Variable-rate training: each step picks a rate position uniformly over the model's
+    points and trains it with the lambda of that position, from a geometric grid of lambdas
+    centred on config.lmbda (codec/variable_rate.py); a fixed-rate model keeps config.lmbda."""
+
+    def __init__(self, model: LearnedCodec, lmbda: float) -> None:
+        gains = getattr(model, "rate_gains", None)
+        self.points = int(gains.points) if gains is not None else 1
+        self.lmbda = lmbda
+        self.lambdas: tuple[float, ...] = (lmbda,)
+        if self.points > 1:
+            from codec.variable_rate import lambda_grid  # only variable-rate builds have it
+
+            self.lambdas = tuple(lambda_grid(lmbda, self.points))
+
+    def next(self) -> tuple[float | None, float]:
+        """(rate position for the forward, lambda); position None for a fixed-rate model."""
+        if self.points == 1:
+            return None, self.lmbda
+        from codec.variable_rate import lambda_at
+
+        position = float(torch.rand(()).item()) * (self.points - 1)
+        return position, float(lambda_at(position, self.lambdas))
+
+
+def _step_loss(
+    model: LearnedCodec,
+    config: TrainingConfig,
+    x: torch.Tensor,
+    text_mask: torch.Tensor | None,
+    layout: TileLayout | None,
+    rate: tuple[float | None, float],
+) -> LossTerms:
+    """Forward on the crops (or on their tiles) and the weighted rate–distortion loss."""
+    coded = layout.split(x) if layout is not None else x
+    position, lmbda = rate
+    out = model(coded) if position is None else model(coded, rate=position)  # type: ignore[call-arg,unused-ignore]
+    bpp = model.rate_bits(out) / (coded.shape[0] * coded.shape[2] * coded.shape[3])
+    x_hat = out.x_hat
+    if layout is not None:
+        x, x_hat = layout.canvas(x), layout.assemble(x_hat)
+        text_mask = layout.canvas(text_mask) if text_mask is not None else None
+    return rate_distortion_loss(config.loss, lmbda, bpp, x, x_hat, text_mask, layout)
 
 
 def _gradient_norm(model: torch.nn.Module, grad_clip: float | None) -> float:
@@ -163,8 +235,11 @@ def train(
     stops training and propagates (a caller's way to cancel or enforce a time budget).
     Raises `TrainingDiverged` when the loss, the gradient norm or a parameter stops being finite.
     """
-    _check_inputs(model, images, config)
+    layout = _check_inputs(model, images, config)
     crops = RandomCrops(images, config.crop_size, seed=config.seed)
+    text_fraction = config.effective_text_fraction
+    text = TextRenderer(seed=config.seed) if text_fraction > 0 else None
+    rates = _RateSampler(model, config.lmbda)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     decay_step = (
         round(config.lr_decay_at * config.steps)
@@ -182,10 +257,11 @@ def train(
                 for group in optimizer.param_groups:
                     group["lr"] *= config.lr_decay_factor
             x = crops.next_batch(config.batch_size)
-            out = model(x)
-            bpp = model.rate_bits(out) / (x.shape[0] * x.shape[2] * x.shape[3])
-            mse = torch.mean((out.x_hat - x) ** 2)
-            loss = bpp + _distortion_loss(config, x, out.x_hat, mse)
+            text_mask = None
+            if text is not None:
+                x, text_mask = text.overlay_batch(x, text_fraction)
+            terms = _step_loss(model, config, x, text_mask, layout, rates.next())
+            loss, bpp, mse = terms.loss, terms.bpp, terms.mse
             loss_value = loss.item()
             if not math.isfinite(loss_value):
                 raise TrainingDiverged(step, loss_value, f"bpp {bpp.item()}, mse {mse.item()}")

@@ -1,55 +1,162 @@
-"""`codecnas codec encode|decode`: use an exported codec on real image files."""
+"""`codecnas codec encode|decode|eval`: use an exported codec on real image files.
+
+Inputs are PNG or JPEG (anything Pillow reads) of any size: greyscale becomes RGB, 16-bit is
+scaled to 8 bits, an alpha channel is dropped with a warning. A file that is missing or is not an
+image, a model folder that does not load, or a bitstream the model cannot decode ends the command
+with exit code 2 and a message that names the file.
+"""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
 import typer
 from PIL import Image, UnidentifiedImageError
 from rich.console import Console
 
-from codec.images import read_image_file, to_pixels, to_tensor
-from search_spaces.model_dir import load_codec
+from codec.anchor_codecs import ANCHOR_NAMES, anchor_codec
+from codec.anchors import anchor_curve, mean_curve
+from codec.errors import CodecError
+from codec.evaluation import ImageCoder, coder_for, evaluate, rate_positions
+from codec.images import ImageSourceError, NamedImage, load_images, read_image_file
+from codec.metrics import QUALITY_METRICS
+from codec.model import LearnedCodec
+from codecnas.settings import Settings
+from search_spaces.model_dir import ModelDirError, load_codec
+
+if TYPE_CHECKING:
+    from codecnas.codec_report import AnchorSummary
 
 app = typer.Typer(
-    help="Compress and decompress images with an exported codec.", no_args_is_help=True
+    help="Compress and decompress images with an exported codec, and evaluate it.",
+    no_args_is_help=True,
 )
 console = Console()
+errors = Console(stderr=True)
 
 
-def _read_rgb(path: Path) -> torch.Tensor:
-    """Any image file as a (1,3,H,W) tensor; alpha is dropped with a warning, 16-bit scaled."""
+def _fail(message: str) -> None:
+    errors.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code=2)
+
+
+def _load_model(model_dir: Path) -> LearnedCodec:
+    try:
+        return load_codec(model_dir)
+    except (ModelDirError, OSError, ValueError) as exc:
+        _fail(f"{model_dir}: cannot load the codec ({exc})")
+        raise  # unreachable: _fail raises
+
+
+def _read_pixels(path: Path) -> np.ndarray:
+    """uint8 (H, W, 3) pixels of an image file; exit 2 naming the file if it is not one."""
+    if not path.is_file():
+        _fail(f"{path}: no such file")
     try:
         with Image.open(path) as probe:
-            if "A" in probe.getbands():
-                console.print(f"[yellow]warning:[/] {path}: alpha channel dropped")
+            has_alpha = probe.has_transparency_data
         pixels = read_image_file(path)
-    except FileNotFoundError:
-        raise typer.BadParameter(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise typer.BadParameter(f"{path}: not a readable image ({exc})") from None
-    return to_tensor(pixels)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        _fail(f"{path}: not a readable image ({exc})")
+        raise  # unreachable
+    if has_alpha:
+        errors.print(f"[yellow]warning:[/] {path}: alpha channel dropped", highlight=False)
+    return pixels
 
 
 @app.command("encode")
 def encode(model_dir: Path, image: Path, output: Path) -> None:
-    """Compress IMAGE into the bitstream file OUTPUT."""
-    model = load_codec(model_dir)
-    x = _read_rgb(image)
-    with torch.no_grad():
-        data = model.compress(x)
+    """Compress IMAGE (PNG, JPEG, ...) into the bitstream file OUTPUT."""
+    pixels = _read_pixels(image)
+    model = _load_model(model_dir)
+    data = coder_for(model).encode(pixels)
     output.write_bytes(data)
-    h, w = x.shape[-2:]
+    h, w = pixels.shape[:2]
     console.print(f"{image} -> {output}: {len(data)} bytes, {len(data) * 8 / (h * w):.4f} bpp")
 
 
 @app.command("decode")
 def decode(model_dir: Path, bitstream: Path, output: Path) -> None:
-    """Decompress the bitstream BITSTREAM into the PNG OUTPUT."""
-    model = load_codec(model_dir)
-    with torch.no_grad():
-        x_hat = model.decompress(bitstream.read_bytes())
-    pixels = to_pixels(x_hat)
-    Image.fromarray(pixels).save(output)
+    """Decompress the bitstream BITSTREAM into the image OUTPUT (PNG unless named otherwise)."""
+    if not bitstream.is_file():
+        _fail(f"{bitstream}: no such file")
+    model = _load_model(model_dir)
+    try:
+        pixels = coder_for(model).decode(bitstream.read_bytes())
+    except (CodecError, ValueError) as exc:
+        _fail(f"{bitstream}: cannot be decoded by {model_dir} ({exc})")
+        raise  # unreachable
+    image_format = None if output.suffix else "PNG"
+    try:
+        Image.fromarray(pixels).save(output, format=image_format)
+    except (ValueError, OSError) as exc:
+        _fail(f"{output}: cannot write the decoded image ({exc})")
     console.print(f"{bitstream} -> {output}: {pixels.shape[1]}x{pixels.shape[0]}")
+
+
+def _parse_names(text: str, valid: tuple[str, ...], what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in valid]
+    if unknown or not names:
+        _fail(f"--{what}: unknown or empty {unknown or text!r}; choose from {', '.join(valid)}")
+    return names
+
+
+def _anchor_summaries(
+    images: list[NamedImage], names: list[str], metric: str, cache_dir: Path
+) -> list[AnchorSummary]:
+    from codecnas.codec_report import AnchorSummary
+
+    summaries = []
+    for name in names:
+        codec = anchor_codec(name)
+        curves = [anchor_curve(i.pixels, codec, [metric], cache_dir) for i in images]
+        summaries.append(AnchorSummary(name, codec.label, mean_curve(curves, metric)))
+    return summaries
+
+
+@app.command("eval")
+def eval_command(
+    model_dir: Path,
+    folder: Path,
+    out: Path = typer.Option(Path("codec-eval"), "--out", help="folder for the report"),
+    metric: str = typer.Option("psnr", help="quality axis of the plot, ratios and BD-rates"),
+    metrics: str = typer.Option(",".join(QUALITY_METRICS), help="metrics to measure per image"),
+    anchors: str = typer.Option(",".join(ANCHOR_NAMES), help="anchor codecs to compare with"),
+    ratio_anchor: str = typer.Option("jpeg", help="anchor of the per-image bitrate ratio"),
+) -> None:
+    """Evaluate the codec on the images in FOLDER and write a report (table, CSV, plot, JSON)."""
+    # matplotlib is imported by the report only: other commands start without it
+    from codecnas.codec_report import RateResult, write_report
+
+    measured = _parse_names(metrics, tuple(QUALITY_METRICS), "metrics")
+    _parse_names(metric, tuple(QUALITY_METRICS), "metric")
+    anchor_names = _parse_names(anchors, ANCHOR_NAMES, "anchors")
+    _parse_names(ratio_anchor, ANCHOR_NAMES, "ratio-anchor")
+    model = _load_model(model_dir)
+    try:
+        with warnings.catch_warnings(record=True) as skipped:
+            warnings.simplefilter("always")
+            images = load_images(str(folder))
+    except ImageSourceError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+    for warning in skipped:
+        errors.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
+    cache = Settings.from_env().anchor_cache
+    results = []
+    for rate in rate_positions(model):
+        coder: ImageCoder = coder_for(model, rate)
+        console.print(
+            f"evaluating {len(images)} images at rate {rate if rate is not None else 'fixed'}"
+        )
+        report = evaluate(coder, images, metric, cache, anchor=ratio_anchor, metrics=measured)
+        results.append(RateResult(rate, report))
+    console.print(f"anchor curves: {', '.join(anchor_names)} (cached in {cache})")
+    summaries = _anchor_summaries(images, anchor_names, metric, cache)
+    paths = write_report(out, model_dir.name or str(model_dir), results, summaries, metric)
+    for kind, path in paths.items():
+        console.print(f"{kind}: {path}")

@@ -27,6 +27,14 @@ KNOWN_METRICS: dict[str, MetricInfo] = {
             4.0,
         ),
         MetricInfo(
+            "quality_ratio_vs_anchor",
+            "codec bits / anchor codec bits at equal quality (the spec's training.anchor)",
+            "minimize",
+            4.0,
+        ),
+        MetricInfo("ssimulacra2", "mean SSIMULACRA2 on the eval images", "maximize", 0.0),
+        MetricInfo("flip", "mean FLIP error on the eval images", "minimize", 1.0),
+        MetricInfo(
             "decode_ms_12mp",
             "decoder p50 for a 4032x3024 image (tile count x tile p50)",
             "minimize",

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from codec.losses import LossWeights
 from nas.errors import SpecError
 from nas.metrics import KNOWN_METRICS
 from search_spaces import space_names
@@ -103,8 +104,20 @@ class TrainingSpec(_Strict):
     crop_size: int = Field(default=96, ge=32, le=1024)
     learning_rate: float = Field(default=1e-3, gt=0, lt=1)
     lmbda: float = Field(default=0.013, gt=0)
-    quality_metric: Literal["psnr", "ms_ssim"] = "psnr"
+    quality_metric: Literal["psnr", "ms_ssim", "ssimulacra2", "flip"] = "psnr"
+    anchor: Literal["jpeg", "webp", "avif", "jxl"] = "jpeg"
+    loss: dict[str, float] = Field(
+        default_factory=lambda: {"mse": 1.0},
+        description="weights of mse, ms_ssim, tiling, text (TextFidelityLoss) in the distortion",
+    )
+    text_fraction: float | None = Field(default=None, ge=0, le=1)
     seed: int = 0
+
+    @field_validator("loss")
+    @classmethod
+    def _known_losses(cls, weights: dict[str, float]) -> dict[str, float]:
+        LossWeights.from_mapping(weights)  # raises ValueError naming an unknown or bad weight
+        return weights
 
 
 class DataSpec(_Strict):

@@ -13,10 +13,13 @@ import time
 import traceback
 from functools import lru_cache
 
+import numpy as np
 import torch
+from PIL import Image
 
 from codec.evaluation import evaluate
 from codec.images import NamedImage, load_images
+from codec.losses import LossWeights
 from codec.model import LearnedCodec
 from codec.training import TrainingConfig, TrainingDiverged, train
 from device_bench.onnx_export import decoder_feeds, export_decoder
@@ -43,8 +46,11 @@ def _worker_name() -> str:
 
 def _training_config(spec: CampaignSpec, job: TrialJob, size_multiple: int) -> TrainingConfig:
     t = spec.training
-    # Deep configs need crops that survive all their down-samplings: round the crop up.
-    crop = -(-t.crop_size // size_multiple) * size_multiple
+    loss = LossWeights.from_mapping(t.loss)
+    # Deep configs need crops that survive all their down-samplings: round the crop up (twice
+    # the multiple with a tiling loss, which trains on a 2x2 tile layout).
+    multiple = size_multiple * (2 if loss.tiling > 0 else 1)
+    crop = -(-t.crop_size // multiple) * multiple
     return TrainingConfig(
         steps=t.steps,
         batch_size=t.batch_size,
@@ -52,6 +58,8 @@ def _training_config(spec: CampaignSpec, job: TrialJob, size_multiple: int) -> T
         learning_rate=t.learning_rate,
         lmbda=t.lmbda,
         seed=t.seed + job.number,
+        loss=loss,
+        text_fraction=t.text_fraction,
     )
 
 
@@ -83,6 +91,13 @@ def _measure_decoder(
         cold_ms=result.cold_ms,
     )
     return measurement, onnx_bytes
+
+
+def _png_artifact(image_name: str, pixels: np.ndarray) -> ArtifactPayload:
+    """A decoded eval image, for the dashboard's side-by-side viewer (lossless PNG)."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", optimize=False, compress_level=6)
+    return ArtifactPayload("reconstruction", f"{image_name}.png", buffer.getvalue())
 
 
 def _checkpoint(model: torch.nn.Module) -> bytes:
@@ -122,18 +137,20 @@ def _run(job: TrialJob) -> TrialOutcome:
     )
     train_seconds = time.perf_counter() - t0
 
+    reconstructions: list[ArtifactPayload] = []
     evaluation = evaluate(
         model,
         list(_images(spec.data.eval)),
         quality_metric=spec.training.quality_metric,
         anchor_cache_dir=os.environ.get("CODECNAS_ANCHOR_CACHE"),
+        anchor=spec.training.anchor,
+        on_decoded=lambda name, pixels: reconstructions.append(_png_artifact(name, pixels)),
     )
     measurement, onnx_bytes = _measure_decoder(model, spec, threads)
 
     metrics = dict(evaluation.summary)
     metrics.update(
         {
-            "quality_ratio_vs_jpeg": evaluation.summary["quality_ratio_vs_jpeg"],
             "decode_ms_12mp": measurement.estimate_12mp_ms,
             "decode_ms_tile": measurement.p50_ms,
             "train_seconds": train_seconds,
@@ -146,6 +163,7 @@ def _run(job: TrialJob) -> TrialOutcome:
         ArtifactPayload("checkpoint", "model.pt", _checkpoint(model)),
         ArtifactPayload("onnx_decoder", "decoder.onnx", onnx_bytes),
         ArtifactPayload("config", "config.json", json.dumps(config_doc, indent=2).encode()),
+        *reconstructions,
     ]
     return TrialOutcome(
         trial_id=job.trial_id,

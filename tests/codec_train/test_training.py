@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from codec.losses import LossWeights
 from codec.training import TrainingConfig, TrainingDiverged, TrainingProgress, train
 from tests.codec_train.models import photo_crops, tiny_codec
 
@@ -72,9 +73,8 @@ def test_nan_weights_fail_at_the_first_step() -> None:
 
 
 def test_ms_ssim_distortion_trains_on_small_crops() -> None:
-    report = train(
-        tiny_codec(hyperprior=False), IMAGES, config(steps=6, distortion="ms_ssim", lmbda=10.0)
-    )
+    weights = LossWeights(mse=0.0, ms_ssim=1.0)
+    report = train(tiny_codec(hyperprior=False), IMAGES, config(steps=6, loss=weights))
     assert math.isfinite(report.final_loss) and report.steps_done == 6
 
 
@@ -89,7 +89,8 @@ def test_crop_size_must_fit_the_model() -> None:
         ("steps", 0),
         ("learning_rate", -1.0),
         ("lmbda", math.inf),
-        ("distortion", "lpips"),
+        ("text_fraction", 1.5),
+        ("tile_margin", -1),
         ("lr_decay_at", 1.5),
         ("grad_clip", 0.0),
     ],
