@@ -16,9 +16,12 @@ from tests.nas.test_controller import _synthetic_outcome
 @pytest.mark.parametrize("sampler", ["tpe", "random"])
 def test_only_configs_inside_the_macs_band_are_trained(store, sampler):
     spec = parse_spec(
-        tiny_spec(space="pico", sampler={"kind": sampler, "seed": 3, "startup_trials": 2},
-                  budget={"trials": 5, "parallel": 1},
-                  screen={"decoder_kmacs_min": 2.0, "decoder_kmacs_max": 6.0})
+        tiny_spec(
+            space="pico",
+            sampler={"kind": sampler, "seed": 3, "startup_trials": 2},
+            budget={"trials": 5, "parallel": 1},
+            screen={"decoder_kmacs_min": 2.0, "decoder_kmacs_max": 6.0},
+        )
     )
     campaign = store.create_campaign(spec.name, spec.to_json())
     Controller(store, campaign.id, InProcessExecutor(_synthetic_outcome)).run()
