@@ -13,7 +13,6 @@ from rich.console import Console
 from codecnas import codec_commands, serve_commands
 from codecnas.exporting import export_trial
 from codecnas.reports import choice_text, failed_table, front_table, status_table
-from codecnas.running import run_campaign
 from codecnas.settings import Settings
 from nas.domain import CampaignRecord, TrialState
 from nas.errors import CodecnasError
@@ -41,11 +40,6 @@ def _store(db: str | None) -> CampaignStore:
     return CampaignStore(settings.database_url, settings.artifact_root)
 
 
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/] {message}")
-    raise typer.Exit(code=2)
-
-
 def _show_result(store: CampaignStore, campaign: CampaignRecord) -> None:
     front = store.front(campaign.id)
     console.print(front_table(campaign, front))
@@ -54,10 +48,17 @@ def _show_result(store: CampaignStore, campaign: CampaignRecord) -> None:
         console.print(failed_table(failed))
 
 
+def _run(store: CampaignStore, campaign_id: int) -> None:
+    # Imported here: Ray loads in seconds, and `serve`, `pareto` or `best` never need it.
+    from codecnas.running import run_campaign
+
+    run_campaign(store, campaign_id, console)
+
+
 def _launch(store: CampaignStore, spec: CampaignSpec) -> CampaignRecord:
     campaign = store.create_campaign(spec.name, spec.to_json())
     console.print(f"campaign {campaign.name!r} created (id {campaign.id}) in {store.url}")
-    run_campaign(store, campaign.id, console)
+    _run(store, campaign.id)
     return store.campaign(campaign.id)
 
 
@@ -82,7 +83,7 @@ def campaign_resume(campaign: str, db: str | None = DbOption) -> None:
     record = store.campaign(_ref(campaign))
     requeued = [t for t in store.trials(record.id) if not t.state.is_finished]
     console.print(f"resuming {record.name!r}: {len(requeued)} unfinished trial(s) will run again")
-    run_campaign(store, record.id, console)
+    _run(store, record.id)
     _show_result(store, store.campaign(record.id))
 
 

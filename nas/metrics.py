@@ -45,5 +45,11 @@ KNOWN_METRICS: dict[str, MetricInfo] = {
         MetricInfo("psnr", "mean PSNR (dB) on the eval images", "maximize", 20.0),
         MetricInfo("ms_ssim", "mean MS-SSIM on the eval images", "maximize", 0.8),
         MetricInfo("train_seconds", "wall time of training", "minimize", 3_600.0),
+        MetricInfo(
+            "rating_score",
+            "Bradley-Terry score from blind pairwise ratings (Elo scale)",
+            "maximize",
+            1_000.0,
+        ),
     )
 }

@@ -30,10 +30,12 @@ def best_for_budget(
     lower_quality_is_better: bool = True,
 ) -> BudgetChoice:
     """The best-quality complete trial whose `budget_metric` is within `budget`."""
+    # Infeasible trials broke one of the campaign's constraints: never recommended.
     complete = [
         t
         for t in trials
         if t.state == TrialState.COMPLETE
+        and t.feasible is not False
         and budget_metric in t.metrics
         and quality_metric in t.metrics
     ]

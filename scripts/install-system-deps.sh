@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite uses: PostgreSQL 15 for the storage contract suite,
-# docker-compose to validate the compose file (no container engine is needed for that).
+# docker-compose to validate the compose file (no container engine is needed for that),
+# Chromium for the dashboard's browser test.
 # Installs only what is missing, and only where apt-get can run (root); otherwise it says what
 # is missing and the suite runs the SQLite variants alone.
 set -euo pipefail
@@ -8,6 +9,7 @@ set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

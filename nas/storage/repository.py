@@ -27,9 +27,11 @@ from nas.domain import (
 from nas.errors import DuplicateError, InvalidValueError, NotFoundError, StateConflictError
 from nas.storage import guards, records, validation
 from nas.storage.artifacts import ArtifactStore
+from nas.storage.browsing import TrialBrowsing
 from nas.storage.database import Database
 from nas.storage.migrate import upgrade_to_head
 from nas.storage.queries import CampaignQueries
+from nas.storage.rating_store import RatingStore
 from nas.storage.schema import (
     ArtifactRow,
     Campaign,
@@ -40,12 +42,15 @@ from nas.storage.schema import (
     TrialMetric,
     utc_now,
 )
+from nas.storage.tokens import TokenStore
 
 _UNFINISHED = (TrialState.PENDING, TrialState.RUNNING)
 
 
-class CampaignStore(CampaignQueries):
+class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
     """Opens (and creates or upgrades, with Alembic) the database at ``url``.
+
+    The read queries, the dashboard's paging queries, tokens and ratings live in the mixins.
 
     ``artifact_root`` is the folder of the content-addressed artifact files (checkpoints, ONNX
     graphs); the database holds their digests.
@@ -242,6 +247,13 @@ class CampaignStore(CampaignQueries):
             if worker is not None:
                 values[Trial.worker] = worker
             guards.transition(session, trial_id, _UNFINISHED, values, "fail")
+            return guards.one_trial(session, trial_id)
+
+    def requeue_trial(self, trial_id: int) -> TrialRecord:
+        """RUNNING -> PENDING when its worker was lost: it runs again, its attempts kept."""
+        with self._db.session(f"requeue trial {trial_id}", write=True) as session:
+            values: dict[Any, Any] = {Trial.state: TrialState.PENDING, Trial.worker: None}
+            guards.transition(session, trial_id, (TrialState.RUNNING,), values, "requeue")
             return guards.one_trial(session, trial_id)
 
     def requeue_unfinished(self, campaign_id: int) -> list[TrialRecord]:

@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from nas.domain import CampaignStatus, TrialState
+from nas.ratings import Outcome
+from nas.storage.access import Role
 
 # Explicit constraint names so that migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -200,3 +202,35 @@ class HypervolumeRow(Base):
     n_complete: Mapped[int] = mapped_column(Integer)
     hypervolume: Mapped[float] = mapped_column(Float)
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class ApiToken(Base):
+    """A token of the API; only the SHA-256 of its secret is stored (see access.py)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum_column_type(Role, "token_role"))
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class PairwiseRatingRow(Base):
+    """One blind judgement: which of two reconstructions of an image looks better."""
+
+    __tablename__ = "pairwise_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    rater: Mapped[str] = mapped_column(String(200))
+    image: Mapped[str] = mapped_column(String(500))
+    first: Mapped[str] = mapped_column(String(64))
+    second: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[Outcome] = mapped_column(_enum_column_type(Outcome, "rating_outcome"))
+    first_bpp: Mapped[float | None] = mapped_column(Float)
+    second_bpp: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,1 @@
+"""The JSON API under /api, one router per subject."""

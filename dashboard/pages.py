@@ -1,0 +1,53 @@
+"""The dashboard's web pages: thin HTML shells whose scripts read the JSON API.
+
+Pages carry no data, so they need no token themselves; a read-protected API answers their
+scripts with 401, and the scripts send the reader to the login page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def _page(request: Request, template: str, **context: object) -> HTMLResponse:
+    settings = request.app.state.settings
+    return TEMPLATES.TemplateResponse(
+        request, template, {"poll_seconds": settings.poll_seconds, **context}
+    )
+
+
+@router.get("/")
+def campaigns_page(request: Request) -> HTMLResponse:
+    return _page(request, "campaigns.html", title="Campaigns")
+
+
+@router.get("/campaigns/{campaign_id}")
+def campaign_page(request: Request, campaign_id: int) -> HTMLResponse:
+    return _page(request, "campaign.html", title="Campaign", campaign_id=campaign_id)
+
+
+@router.get("/campaigns/{campaign_id}/rate")
+def rate_page(request: Request, campaign_id: int) -> HTMLResponse:
+    return _page(request, "rate.html", title="Blind rating", campaign_id=campaign_id)
+
+
+@router.get("/trials/{trial_id}")
+def trial_page(request: Request, trial_id: int) -> HTMLResponse:
+    return _page(request, "trial.html", title="Trial", trial_id=trial_id)
+
+
+@router.get("/compare")
+def compare_page(request: Request) -> HTMLResponse:
+    return _page(request, "compare.html", title="Compare trials")
+
+
+@router.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    return _page(request, "login.html", title="Log in")
