@@ -60,7 +60,8 @@ class AskTellSampler:
     def __init__(self, spec: CampaignSpec, space: SearchSpace) -> None:
         self._spec = spec
         self._space = space
-        self._dists = distributions(space)
+        self._fixed = dict(spec.fixed)
+        self._dists = {k: d for k, d in distributions(space).items() if k not in self._fixed}
         self._study = optuna.create_study(
             directions=[StudyDirection[o.resolved_direction.upper()] for o in spec.objectives],
             sampler=make_optuna_sampler(spec),
@@ -112,7 +113,7 @@ class AskTellSampler:
         screened_out = 0
         for _ in range(_MAX_DUPLICATE_ASKS):
             trial = self._study.ask(self._dists)
-            config = self._space.validate(dict(trial.params))
+            config = self._space.validate({**trial.params, **self._fixed})
             key = self._space.hash(config)
             admitted = self._admitted(config)
             if key not in self._seen and admitted:
@@ -133,7 +134,7 @@ class AskTellSampler:
 
     def _random_unseen(self) -> Config | None:
         for _ in range(_MAX_RANDOM_DRAWS):
-            config = self._space.sample(self._rng)
+            config = {**self._space.sample(self._rng), **self._fixed}
             key = self._space.hash(config)
             if key not in self._seen and self._admitted(config):
                 self._seen.add(key)

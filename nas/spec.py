@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from codec.losses import LossWeights
 from nas.errors import SpecError
 from nas.metrics import KNOWN_METRICS
-from search_spaces import space_names
+from search_spaces import get_space, space_names
 
 
 class _Strict(BaseModel):
@@ -149,6 +149,9 @@ class CampaignSpec(_Strict):
     objectives: list[ObjectiveSpec] = Field(min_length=1, max_length=4)
     constraints: list[ConstraintSpec] = Field(default_factory=list)
     sampler: SamplerSpec = SamplerSpec()
+    fixed: dict[str, Any] = Field(
+        default_factory=dict, description="parameters held at one value: the search skips them"
+    )
     screen: ScreenSpec = ScreenSpec()
     budget: BudgetSpec
     training: TrainingSpec
@@ -162,6 +165,17 @@ class CampaignSpec(_Strict):
         if name not in space_names():
             raise ValueError(f"unknown search space {name!r}; known spaces: {space_names()}")
         return name
+
+    @model_validator(mode="after")
+    def _fixed_belong_to_the_space(self) -> CampaignSpec:
+        space = get_space(self.space)
+        for name, value in self.fixed.items():
+            if name not in space.param_names:
+                raise ValueError(f"fixed: {name!r} is not a parameter of space {self.space!r}")
+            problem = space.param(name).check(value)
+            if problem:
+                raise ValueError(f"fixed: {name}: {problem}")
+        return self
 
     @field_validator("objectives")
     @classmethod

@@ -1,0 +1,74 @@
+"""Train one pico codec for a fixed budget on a folder of photos and write it as a model folder.
+
+The folder loads with `codecnas codec encode/decode/eval`. Used for the reference figures in the
+closing notes (a mid-size pico config, variable rate so BD-rate over its own curve is measurable):
+
+    .venv/bin/python benchmarks/train_reference.py --train ../shared/data/train --steps 1000 \
+        --out benchmarks/results/reference-codec
+    .venv/bin/codecnas codec eval benchmarks/results/reference-codec ../shared/data/kodak \
+        --out benchmarks/results/reference-eval
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from codec.images import load_images
+from codec.training import TrainingConfig, train
+from search_spaces import get_space
+from search_spaces.model_dir import CONFIG_FILE, WEIGHTS_FILE
+from search_spaces.pico import PICO_LIKE_CONFIG, _levels
+
+MID_CONFIG = dict(
+    PICO_LIKE_CONFIG,
+    **_levels("enc", ((32, 1, 3, 3), (48, 1, 3, 3), (64, 1, 3, 3))),
+    **_levels("dec", ((32, 1, 3, 3), (48, 1, 3, 3), (64, 1, 3, 3))),
+    latent_channels=128,
+    hyper_channels=64,
+    channel_groups=1,
+    variable_rate=True,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--crop", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--lmbda", type=float, default=0.013)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    space = get_space("pico")
+    model = space.build(MID_CONFIG)
+    started = time.perf_counter()
+    report = train(
+        model,
+        load_images(args.train),
+        TrainingConfig(steps=args.steps, batch_size=args.batch, crop_size=args.crop,
+                       learning_rate=1e-3, lmbda=args.lmbda, seed=0, log_every=50),
+        on_progress=lambda p: print(f"step {p.step}/{p.steps} loss {p.loss:.3f} "
+                                    f"bpp {p.bpp:.3f} psnr {p.psnr:.2f}", flush=True),
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    doc = {"space": "pico", "config": MID_CONFIG, "config_hash": space.hash(MID_CONFIG),
+           "training": {"steps": args.steps, "seconds": time.perf_counter() - started,
+                        "final_loss": report.final_loss, "source": args.train}}
+    (args.out / CONFIG_FILE).write_text(json.dumps(doc, indent=2))
+    torch.save(model.state_dict(), args.out / WEIGHTS_FILE)
+    print(json.dumps(doc["training"]))
+
+
+if __name__ == "__main__":
+    main()
