@@ -203,7 +203,10 @@ def _describe(error: ValidationError, source: str) -> str:
             lines.append(f"{source}: {path}: required key is missing")
         else:
             message = item["msg"].removeprefix("Value error, ")
-            lines.append(f"{source}: {path}: {message} (got {item.get('input')!r})")
+            value = item.get("input")
+            # A whole section as "the value" says nothing: name scalars and lists only.
+            shown = "" if isinstance(value, dict) else f" (got {value!r})"
+            lines.append(f"{source}: {path}: {message}{shown}")
     return "\n".join(lines)
 
 

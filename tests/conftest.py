@@ -29,6 +29,7 @@ def tiny_spec(**overrides: Any) -> dict[str, Any]:
     # The small `basic` space keeps orchestration tests fast; pico campaigns have their own tests.
     spec["space"] = "basic"
     spec["screen"] = {}
+    spec["fixed"] = {}
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(spec.get(key), dict):
             spec[key] = {**spec[key], **value}
