@@ -66,6 +66,12 @@ def model_curve(results: Sequence[RateResult], metric: str) -> list[tuple[float,
     return sorted(points)
 
 
+def _bd_cell(value: float) -> str:
+    if math.isnan(value):
+        return "none: the curves share no quality range"
+    return f"{value:+.1f} %"
+
+
 def bd_rates(
     results: Sequence[RateResult], anchors: Sequence[AnchorSummary], metric: str
 ) -> dict[str, float]:
@@ -122,7 +128,7 @@ def _markdown(
     if bd:
         lines += [f"## BD-rate of the model's curve ({metric}, Akima)", ""]
         lines += ["| anchor | BD-rate |", "|---|---|"]
-        lines += [f"| {a.label} | {_cell(bd[a.name])} % |" for a in anchors if a.name in bd]
+        lines += [f"| {a.label} | {_bd_cell(bd[a.name])} |" for a in anchors if a.name in bd]
     else:
         lines.append(
             f"No BD-rate: the model has {len(results)} rate point(s), fewer than {MIN_POINTS}."

@@ -86,7 +86,7 @@ def test_four_rates_give_a_bd_rate_per_anchor(tmp_path: Path) -> None:
     bd = bd_rates(results, [anchor], "psnr")
     assert bd["jpeg"] == pytest.approx(-20.0, abs=1e-6)
     paths = write_report(tmp_path, "model", results, [anchor], "psnr")
-    assert "-20.0000 %" in paths["table"].read_text()
+    assert "| JPEG | -20.0 % |" in paths["table"].read_text()
     assert bd_rates(results[:3], [anchor], "psnr") == {}
     far = AnchorSummary("webp", "WebP", tuple(MeanPoint(q, 1.0 + q, 60.0 + q) for q in range(5)))
     assert math.isnan(bd_rates(results, [far], "psnr")["webp"])
