@@ -31,10 +31,11 @@ def front_table(campaign: CampaignRecord, front: list[TrialRecord]) -> Table:
     table.add_column("trial", justify="right")
     for _, title, _ in _COLUMNS:
         table.add_column(title, justify="right")
-    table.add_column("config")
+    table.add_column("config hash")
     ordered = sorted(front, key=lambda t: t.metrics.get("decode_ms_12mp", 0.0))
     for t in ordered:
-        table.add_row(str(t.number), *(_value(t, k, f) for k, _, f in _COLUMNS), _config_text(t))
+        # The full config is long (37 knobs in pico): `codecnas best` prints it for the choice.
+        table.add_row(str(t.number), *(_value(t, k, f) for k, _, f in _COLUMNS), t.config_hash[:12])
     return table
 
 
