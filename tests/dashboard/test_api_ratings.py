@@ -41,7 +41,9 @@ def test_ratings_are_stored_per_rater_and_scores_become_a_metric(
     client: TestClient, store: CampaignStore, tokens: Tokens, watched: Populated
 ) -> None:
     cid = watched.campaign.id
-    a, b = watched.trials[0].id, watched.trials[1].id
+    # Rated trials that met the campaign's constraints: best-for-budget never recommends others.
+    first, second = [t for t in watched.trials if t.feasible][:2]
+    a, b = first.id, second.id
     url = f"/api/campaigns/{cid}/ratings"
 
     def rate(role: str, first: str, second: str, outcome: str) -> None:
@@ -57,7 +59,7 @@ def test_ratings_are_stored_per_rater_and_scores_become_a_metric(
     scores = client.get(f"{url}/scores").json()
     assert scores["ratings"] == 5 and scores["raters"] == 2
     assert scores["scores"][0]["contestant"] == f"trial:{a}"
-    assert scores["scores"][0]["trial_number"] == watched.trials[0].number
+    assert scores["scores"][0]["trial_number"] == first.number
     only_vic = client.get(f"{url}/scores", params={"rater": "vic"}).json()
     assert only_vic["ratings"] == 3
 
