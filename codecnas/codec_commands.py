@@ -35,7 +35,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-errors = Console(stderr=True)
+# soft_wrap: an error naming a long path stays on one line (copyable, greppable).
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str) -> None:
