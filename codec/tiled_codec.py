@@ -91,6 +91,8 @@ class TiledCodec:
     in the calling thread. in_flight: tiles submitted but not yet consumed (default
     2 * workers). threads_per_worker: torch threads of each worker thread (default: the caller's
     count shared out, at least 1); set per worker thread, the caller's setting is unchanged.
+    rate: the operating point of a variable-rate model (LearnedCodec.compress's `rate`); each
+    tile's bitstream records it, so decoding needs no setting.
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class TiledCodec:
         workers: int = 2,
         in_flight: int | None = None,
         threads_per_worker: int | None = None,
+        rate: float | None = None,
     ) -> None:
         check_tile_parameters(tile, margin)
         if workers < 1:
@@ -118,17 +121,27 @@ class TiledCodec:
         self.margin = margin
         self.workers = workers
         self.threads_per_worker = threads_per_worker
+        self.rate = rate
+
+    @classmethod
+    def for_model(
+        cls, model: LearnedCodec, workers: int = 2, rate: float | None = None
+    ) -> TiledCodec:
+        """A tiled codec with the tile size and margin the model's architecture names."""
+        architecture = model.architecture
+        return cls(
+            model, architecture.tile_size, architecture.tile_margin, workers=workers, rate=rate
+        )
 
     # ---- encoding ------------------------------------------------------------------------
 
-    def encode(self, image: ImageInput, rate: float | None = None) -> bytes:
-        """uint8 (H,W,3) array or float tensor (1,3,H,W) in [0,1] -> tiled container bytes.
-        `rate`: the operating point of a variable-rate model (see LearnedCodec.compress)."""
+    def encode(self, image: ImageInput) -> bytes:
+        """uint8 (H,W,3) array or float tensor (1,3,H,W) in [0,1] -> tiled container bytes."""
         buffer = io.BytesIO()
-        self.encode_to(image, buffer, rate)
+        self.encode_to(image, buffer)
         return buffer.getvalue()
 
-    def encode_to(self, image: ImageInput, out: BinaryIO, rate: float | None = None) -> int:
+    def encode_to(self, image: ImageInput, out: BinaryIO) -> int:
         """Stream the container to a binary file as tiles finish; returns bytes written."""
         regions = _ImageRegions(image)
         header = TiledHeader(
@@ -137,7 +150,7 @@ class TiledCodec:
         writer = TiledWriter(out, header)
 
         def encode_tile(placement: TilePlacement) -> bytes:
-            return self.model.compress(regions.crop(placement.coded), rate=rate)
+            return self.model.compress(regions.crop(placement.coded), rate=self.rate)
 
         with contextlib.closing(self._ordered_map(encode_tile, header.grid)) as payloads:
             for payload in payloads:

@@ -36,7 +36,7 @@ def image() -> np.ndarray:
 def _seam_excess(model: LearnedCodec, image: np.ndarray, margin: int) -> tuple[float, float]:
     """(band MSE / interior MSE of the tiled decode, the same ratio normalised by that of
     the image coded whole, which factors out where the content is hard)."""
-    grid = TileGrid(*image.shape[:2], tile=TILE, margin=margin)
+    grid = TileGrid(image.shape[0], image.shape[1], tile=TILE, margin=margin)
     tiled = TiledCodec(model, tile=TILE, margin=margin, workers=1)
     band, interior = seam_errors(image, tiled.decode(tiled.encode(image)), grid, BAND)
     whole = to_pixels(model.decompress(model.compress(to_tensor(image))))
