@@ -1,4 +1,4 @@
-"""Export a codec's decoder to ONNX, the format every benchmark backend starts from.
+"""Export a codec's encoder and decoder to ONNX, the format every benchmark backend starts from.
 
 We use torch's torch.export-based ("dynamo") exporter, the default since torch 2.9:
 - the TorchScript exporter is deprecated in torch 2.13 and warns that it will be removed;
@@ -19,10 +19,12 @@ import numpy as np
 import onnx
 import torch
 
-# Names the decoder graph's tensors carry in the ONNX file, in interface order
-# (see codec.model: decoder_graph() takes y_hat[, z_hat] and returns x_hat[, scales]).
-DECODER_INPUT_NAMES = ("y_hat", "z_hat")
-DECODER_OUTPUT_NAMES = ("x_hat", "scales")
+from device_bench.parts import (
+    DECODER_INPUT_NAMES,
+    DECODER_OUTPUT_NAMES,
+    ExportableCodec,
+    part_graph,
+)
 
 # The exporter colours its messages for terminals; stored errors should be plain text.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -135,4 +137,21 @@ def decoder_feeds(model: ExportableDecoder, tile: int = 512) -> dict[str, np.nda
     return {
         name: tensor.detach().cpu().numpy()
         for name, tensor in zip(names, example_inputs, strict=False)
+    }
+
+
+def export_part(model: ExportableCodec, part: str, tile: int = 512) -> bytes:
+    """Export the model's `part` ("encoder" or "decoder") for square tiles of `tile` pixels."""
+    graph = part_graph(model, part, tile)
+    return export_onnx(
+        graph.module, graph.example_inputs, list(graph.input_names), list(graph.output_names)
+    )
+
+
+def part_feeds(model: ExportableCodec, part: str, tile: int = 512) -> dict[str, np.ndarray]:
+    """Named numpy inputs for a graph exported by export_part with the same part and tile."""
+    graph = part_graph(model, part, tile)
+    return {
+        name: tensor.detach().cpu().numpy()
+        for name, tensor in zip(graph.input_names, graph.example_inputs, strict=True)
     }

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 
+from device_bench.backends import Artifact, artifact_bytes, synthetic_inputs
 from device_bench.device import describe_device
-from device_bench.protocol import LatencyResult, estimate_12mp_ms, measure
+from device_bench.protocol import CLOCKS, LatencyResult, estimate_12mp_ms, measure
 
 # Reported precision, from the element type of the graph's first input.
 _PRECISION_OF_ELEMENT_TYPE = {
@@ -26,13 +28,21 @@ class OnnxRuntimeBackend:
     """Runs ONNX models with the CPU execution provider and a fixed number of threads."""
 
     name = "onnxruntime"
+    artifact_format = "onnx"
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, clock: str = "wall") -> None:
         # A fixed count (not ORT's "0 = all cores") keeps results comparable across machines
         # and lets several agents share one host.
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
+        if clock not in CLOCKS:
+            raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got clock={clock!r}")
+        if clock == "cpu" and threads != 1:
+            # ORT runs a one-thread session on the calling thread; with more, work moves to pool
+            # threads whose CPU time the calling thread's clock does not see.
+            raise ValueError(f"clock='cpu' times single-threaded runs only, got threads={threads}")
         self.threads = threads
+        self.clock = clock
 
     def _session(self, onnx_model: bytes) -> ort.InferenceSession:
         options = ort.SessionOptions()
@@ -48,7 +58,7 @@ class OnnxRuntimeBackend:
             raise ValueError(f"ONNX Runtime cannot load the model: {error}") from error
 
     @staticmethod
-    def _check_feeds(session: ort.InferenceSession, inputs: dict[str, np.ndarray]) -> None:
+    def _check_feeds(session: ort.InferenceSession, inputs: Mapping[str, np.ndarray]) -> None:
         expected = sorted(value.name for value in session.get_inputs())
         if sorted(inputs) != expected:
             raise ValueError(f"inputs named {sorted(inputs)}, the model expects {expected}")
@@ -61,8 +71,8 @@ class OnnxRuntimeBackend:
 
     def benchmark(
         self,
-        onnx_model: bytes,
-        inputs: dict[str, np.ndarray],
+        artifact: Artifact,
+        inputs: Mapping[str, np.ndarray] | None = None,
         *,
         part: str = "decoder",
         tile: int = 512,
@@ -70,20 +80,25 @@ class OnnxRuntimeBackend:
         runs: int = 10,
         precision: str | None = None,
     ) -> LatencyResult:
-        """Time the model on one tile's `inputs`.
+        """Time the model (ONNX bytes or a path to a .onnx file) on one tile's `inputs`.
 
         cold_ms covers session creation (graph optimisation included) and the first run; then
-        `warmup` untimed runs; then `runs` timed runs. `precision` defaults to the element type
-        of the graph's first input (pass it for quantised graphs with float inputs).
+        `warmup` untimed runs; then `runs` timed runs. Without `inputs`, they are synthesised from
+        the graph's input signature. `precision` defaults to the element type of the graph's
+        first input (pass it for quantised graphs with float inputs).
         """
+        onnx_model = artifact_bytes(artifact)
         precision = precision or _graph_precision(onnx_model)
         start = time.perf_counter()
         session = self._session(onnx_model)
-        self._check_feeds(session, inputs)
-        session.run(None, inputs)
+        feeds = dict(inputs) if inputs is not None else _synthetic_feeds(session)
+        self._check_feeds(session, feeds)
+        session.run(None, feeds)
         cold_ms = (time.perf_counter() - start) * 1000.0
 
-        p50, p90, timings = measure(lambda: session.run(None, inputs), warmup=warmup, runs=runs)
+        p50, p90, timings = measure(
+            lambda: session.run(None, feeds), warmup=warmup, runs=runs, clock=self.clock
+        )
         return LatencyResult(
             device=describe_device().name,
             backend=self.name,
@@ -97,7 +112,29 @@ class OnnxRuntimeBackend:
             estimate_12mp_ms=estimate_12mp_ms(p50, tile),
             cold_ms=cold_ms,
             timings_ms=timings,
+            clock=self.clock,
         )
+
+
+_NUMPY_OF_ORT_TYPE = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8,
+}
+
+
+def _synthetic_feeds(session: ort.InferenceSession) -> dict[str, np.ndarray]:
+    signature = []
+    for value in session.get_inputs():
+        if value.type not in _NUMPY_OF_ORT_TYPE:
+            raise ValueError(f"input {value.name!r} has type {value.type}: cannot synthesise it")
+        shape = [d if isinstance(d, int) else -1 for d in value.shape]
+        signature.append((value.name, shape, np.dtype(_NUMPY_OF_ORT_TYPE[value.type])))
+    return synthetic_inputs(signature)
 
 
 def _graph_precision(onnx_model: bytes) -> str:

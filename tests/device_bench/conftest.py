@@ -9,6 +9,10 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
+from device_bench.coreml_export import CoreMLExport, export_coreml
+from device_bench.onnx_export import export_part
+from device_bench.parts import ExportableCodec
+
 
 class StandInDecoderGraph(torch.nn.Module):
     """Synthesis (y_hat -> x_hat) and hyper-decoder (z_hat -> scales), built from the op kinds
@@ -57,6 +61,51 @@ class StandInCodec:
 def standin_codec() -> StandInCodec:
     torch.set_num_threads(1)
     return StandInCodec()
+
+
+TINY_CONFIG = {
+    "channels": 16,
+    "stages": 2,
+    "block": "residual",
+    "activation": "gelu",
+    "latent_channels": 32,
+    "hyperprior": True,
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_codec() -> ExportableCodec:
+    """A small real codec of the basic space (scale hyperprior), for export and benchmarks."""
+    from search_spaces import get_space
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model: ExportableCodec = get_space("basic").build(TINY_CONFIG).eval()
+    return model
+
+
+COREML_TILE = 64
+EXPORT_TILE = 64
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx_parts(tiny_codec: ExportableCodec) -> dict[str, bytes]:
+    """The tiny codec's encoder and decoder as ONNX at EXPORT_TILE, exported once per session."""
+    return {part: export_part(tiny_codec, part, EXPORT_TILE) for part in ("encoder", "decoder")}
+
+
+@pytest.fixture(scope="session")
+def coreml_exports(
+    tiny_codec: ExportableCodec, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, CoreMLExport]:
+    """The tiny codec's Core ML packages, converted once per session: "{part}-{variant}"."""
+    out = tmp_path_factory.mktemp("coreml")
+    exports = {}
+    for part, variant in (("decoder", "fp16"), ("decoder", "int8"), ("encoder", "fp16")):
+        exports[f"{part}-{variant}"] = export_coreml(
+            tiny_codec, part, out, tile=COREML_TILE, variant=variant
+        )
+    return exports
 
 
 @pytest.fixture(scope="session")

@@ -73,3 +73,18 @@ def test_measure_with_one_run_reports_it_as_both_percentiles() -> None:
 def test_measure_rejects_bad_counts(warmup: int, runs: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         measure(lambda: None, warmup=warmup, runs=runs)
+
+
+def test_cpu_clock_leaves_out_time_spent_waiting() -> None:
+    # What makes it robust on a shared machine: time the thread is not running is not counted.
+    def wait() -> None:
+        time.sleep(0.02)
+
+    _, _, wall = measure(wait, warmup=0, runs=2, clock="wall")
+    _, _, cpu = measure(wait, warmup=0, runs=2, clock="cpu")
+    assert min(wall) >= 20 and max(cpu) < 10
+
+
+def test_unknown_clock_is_rejected() -> None:
+    with pytest.raises(ValueError, match="clock='sundial'"):
+        measure(lambda: None, warmup=0, runs=1, clock="sundial")
