@@ -115,6 +115,8 @@ class TrialRecord:
     objectives: dict[str, float] | None
     feasible: bool | None
     worker: str | None = None
+    rung: int = 0  # training budget level (multi-fidelity); 0 is the cheapest
+    parent_trial_id: int | None = None  # the lower-rung trial this one was promoted from
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ def trial_record(row: Trial, metrics: dict[str, float]) -> TrialRecord:
         objectives=row.objectives,
         feasible=row.feasible,
         worker=row.worker,
+        rung=row.rung,
+        parent_trial_id=row.parent_trial_id,
     )
 
 

@@ -132,8 +132,17 @@ class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
         config: JsonDict,
         config_hash: str,
         sampler_state: JsonDict | None = None,
+        *,
+        rung: int = 0,
+        parent_trial_id: int | None = None,
     ) -> TrialRecord:
-        """A new PENDING trial numbered one past the campaign's last trial."""
+        """A new PENDING trial numbered one past the campaign's last trial.
+
+        ``rung`` is its training budget level (multi-fidelity); a trial promoted from a lower
+        rung names that trial as ``parent_trial_id``.
+        """
+        if isinstance(rung, bool) or not isinstance(rung, int) or rung < 0:
+            raise InvalidValueError(f"rung must be an integer >= 0, got {rung!r}")
         config = validation.json_document(config, "trial config")
         config_hash = validation.name(config_hash, "config hash", 128)
         if sampler_state is not None:
@@ -153,6 +162,8 @@ class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
                 attempts=0,
                 sampler_state=sampler_state,
                 created_at=utc_now(),
+                rung=rung,
+                parent_trial_id=parent_trial_id,
             )
             session.add(row)
             session.flush()

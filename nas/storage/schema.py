@@ -127,6 +127,12 @@ class Trial(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # The controller running the trial holds a lease it renews; see migration 0003.
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # Multi-fidelity: rung 0 is the cheapest budget; a promoted trial names its parent.
+    rung: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    parent_trial_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class TrialMetric(Base):
@@ -234,3 +240,121 @@ class PairwiseRatingRow(Base):
     first_bpp: Mapped[float | None] = mapped_column(Float)
     second_bpp: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class BenchJobState(enum.StrEnum):
+    QUEUED = "queued"
+    LEASED = "leased"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class AgentRow(Base):
+    """A registered benchmark agent and the device it measures on."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="SET NULL")
+    )
+    device: Mapped[str] = mapped_column(String(200))
+    backend: Mapped[str] = mapped_column(String(100))
+    # model, OS, runtime version, compute units: what the agent said of itself.
+    description: Mapped[dict[str, Any]] = mapped_column(JSON)
+    registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class BenchJobRow(Base):
+    """One model artifact to measure on one backend; leased by an agent until it expires."""
+
+    __tablename__ = "bench_jobs"
+    __table_args__ = (Index("ix_bench_jobs_state_backend", "state", "backend"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    trial_id: Mapped[int | None] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    config_hash: Mapped[str | None] = mapped_column(String(128))
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    model_format: Mapped[str] = mapped_column(String(50))  # "onnx", "mlpackage", ...
+    part: Mapped[str] = mapped_column(String(50))
+    backend: Mapped[str] = mapped_column(String(100))
+    precision: Mapped[str] = mapped_column(String(20))
+    tile: Mapped[int] = mapped_column(Integer)
+    state: Mapped[BenchJobState] = mapped_column(
+        _enum_column_type(BenchJobState, "bench_job_state")
+    )
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer)
+    result_id: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class BenchResultRow(Base):
+    """A measurement, cached: one model is never measured twice on the same device."""
+
+    __tablename__ = "bench_results"
+    __table_args__ = (
+        # Named by hand: the generated name exceeds Postgres's 63-character limit.
+        UniqueConstraint(
+            "model_sha256", "device", "backend", "precision", "part", "tile",
+            name="uq_bench_results_cache_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str] = mapped_column(String(200))
+    backend: Mapped[str] = mapped_column(String(100))
+    precision: Mapped[str] = mapped_column(String(20))
+    part: Mapped[str] = mapped_column(String(50))
+    tile: Mapped[int] = mapped_column(Integer)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    warmup: Mapped[int] = mapped_column(Integer)
+    runs: Mapped[int] = mapped_column(Integer)
+    p50_ms: Mapped[float] = mapped_column(Float)
+    p90_ms: Mapped[float] = mapped_column(Float)
+    estimate_12mp_ms: Mapped[float] = mapped_column(Float)
+    cold_ms: Mapped[float | None] = mapped_column(Float)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    measured_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class FunnelStageRow(Base):
+    """How many configs entered and left one stage of a funnel campaign, and how long it took."""
+
+    __tablename__ = "funnel_stages"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(50), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    n_in: Mapped[int] = mapped_column(BigInteger)
+    n_out: Mapped[int] = mapped_column(BigInteger)
+    seconds: Mapped[float] = mapped_column(Float)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    finished_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class FunnelCandidateRow(Base):
+    """A config that survived the MACs screen, the furthest stage it reached and its numbers."""
+
+    __tablename__ = "funnel_candidates"
+    __table_args__ = (UniqueConstraint("campaign_id", "config_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    config_hash: Mapped[str] = mapped_column(String(128))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stage_reached: Mapped[str] = mapped_column(String(50))
+    # predicted_ms, predicted_std, measured_ms, proxy_psnr, ...: whatever the stages computed.
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    trial_id: Mapped[int | None] = mapped_column(ForeignKey("trials.id", ondelete="SET NULL"))
