@@ -1,4 +1,10 @@
-"""Writing a chosen trial out as a codec folder: config, weights, ONNX decoder, measurements."""
+"""Writing a chosen trial out as a codec folder: config, weights, ONNX decoder, measurements,
+and Core ML packages of its encoder and decoder (fp16 and int8 weights) with their read-back
+program summaries.
+
+A part that does not convert to Core ML is a finding, not a failure: the converter's message goes
+to `coreml/coreml_error.txt`, the other packages are still written, and the export succeeds.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,24 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
+from device_bench.coreml_export import VARIANTS, export_coreml
+from device_bench.parts import PARTS
 from nas.domain import TrialRecord
+from nas.spec import parse_spec
 from nas.storage.repository import CampaignStore
-from search_spaces.model_dir import CONFIG_FILE, WEIGHTS_FILE
+from search_spaces.model_dir import CONFIG_FILE, WEIGHTS_FILE, load_codec
 
 _FILES_BY_KIND = {"checkpoint": WEIGHTS_FILE, "onnx_decoder": "decoder.onnx", "config": CONFIG_FILE}
+COREML_DIR = "coreml"
+COREML_ERROR_FILE = "coreml_error.txt"
+COREML_INDEX_FILE = "coreml.json"
 
 
-def export_trial(store: CampaignStore, trial: TrialRecord, out_dir: Path) -> list[Path]:
-    """Copy the trial's artifacts (verified by hash on disk) and write its measurements."""
+def export_trial(
+    store: CampaignStore, trial: TrialRecord, out_dir: Path, *, coreml: bool = True
+) -> list[Path]:
+    """Copy the trial's artifacts (verified by hash on disk), write its measurements and, with
+    `coreml`, its Core ML packages at the campaign's benchmark tile."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     artifacts = {a.kind: a for a in store.artifacts(trial.id)}
@@ -39,4 +54,37 @@ def export_trial(store: CampaignStore, trial: TrialRecord, out_dir: Path) -> lis
     target = out_dir / "measurements.json"
     target.write_text(json.dumps(report, indent=2))
     written.append(target)
+    if coreml:
+        tile = parse_spec(store.campaign(trial.campaign_id).spec).benchmark.tile
+        written += export_coreml_packages(out_dir, out_dir / COREML_DIR, tile)
+    return written
+
+
+def export_coreml_packages(model_dir: Path, out_dir: Path, tile: int) -> list[Path]:
+    """Every part x variant of the codec in `model_dir` as `.mlpackage` plus a
+    `.summary.json` each (op types and counts, compute precision), an index `coreml.json`,
+    and `coreml_error.txt` with the converter's messages when some did not convert."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = load_codec(model_dir)
+    written: list[Path] = []
+    index, errors = [], []
+    for part in PARTS:
+        for variant in VARIANTS:
+            export = export_coreml(model, part, out_dir, tile=tile, variant=variant)
+            index.append(export.to_json())
+            if not export.feasible or export.package is None:
+                errors.append(f"{part} {variant} (tile {tile}): {export.message}")
+                continue
+            summary = export.package.with_suffix(".summary.json")
+            summary.write_text(json.dumps(export.summary, indent=2, sort_keys=True))
+            written += [export.package, summary]
+    error_file = out_dir / COREML_ERROR_FILE
+    if errors:
+        error_file.write_text("\n".join(errors) + "\n")
+        written.append(error_file)
+    elif error_file.exists():
+        error_file.unlink()  # left by an earlier export of another codec into this folder
+    index_file = out_dir / COREML_INDEX_FILE
+    index_file.write_text(json.dumps(index, indent=2))
+    written.append(index_file)
     return written

@@ -25,8 +25,6 @@ Features = dict[str, float]
 
 # Element-wise ops a CPU does in a cycle or two per element, and those that need a transcendental.
 _CHEAP_ELEMENTWISE = {
-    "relu",
-    "leaky_relu",
     "clamp",
     "clamp_min",
     "maximum",
@@ -36,13 +34,19 @@ _CHEAP_ELEMENTWISE = {
     "neg",
     "where",
 }
-_COSTLY_ELEMENTWISE = {"gelu", "silu", "exp", "erf", "sigmoid", "tanh", "log", "pow", "sqrt"}
+_COSTLY_ELEMENTWISE = {
+    "gelu", "silu", "exp", "erf", "sigmoid", "tanh", "log", "pow", "sqrt", "softplus",
+}  # fmt: skip
+# Activations that runtimes fuse into convolutions to different degrees: each has its own cost.
+_ACTIVATIONS = {"relu", "leaky_relu"}
 _ARITHMETIC = {"add", "sub", "mul", "div"}
 _DATA_MOVEMENT = {"pixel_shuffle", "pixel_unshuffle", "cat", "constant_pad_nd", "pad", "clone"}
 # Views cost nothing at run time and vanish in every exported graph.
 _FREE = {"view", "_unsafe_view", "reshape", "permute", "expand", "t", "detach", "alias"}
 
 _MEGA = 1e-6
+NCHWC_BLOCK = 16  # floats per AVX-512 vector: ONNX Runtime's blocked layout on this CPU
+LARGE_TENSOR = 1 << 19  # elements (2 MB of fp32): beyond the caches of a core
 
 
 class _OpCounter(TorchDispatchMode):
@@ -64,9 +68,14 @@ class _OpCounter(TorchDispatchMode):
         elements = sum(t.numel() for t in tree_leaves(out) if isinstance(t, torch.Tensor)) * _MEGA
         f = self.features
         if name == "convolution":
-            _count_convolution(f, args, out)
-        elif name in _FREE:
+            _count_convolution(f, args, out)  # counts the op too
             return out
+        if name in _FREE:
+            return out
+        if elements > LARGE_TENSOR * _MEGA:  # streams through memory
+            f["large_elementwise_melems"] += elements
+        if name in _ACTIVATIONS:
+            f[f"{name}_melems"] += elements
         elif name in _CHEAP_ELEMENTWISE:
             f["cheap_elementwise_melems"] += elements
         elif name in _COSTLY_ELEMENTWISE:
@@ -99,11 +108,27 @@ def _count_convolution(f: defaultdict[str, float], args: tuple[Any, ...], out: A
         # im2col then GEMM: a buffer of (in/groups * k * k) x output pixels (none for 1x1).
         unfolded = 0 if kernel_area == 1 else macs // max(1, int(weight.shape[0]) // groups)
     f[f"{kind}_mmacs"] += macs * _MEGA
+    in_channels = int(inputs.shape[1])
+    out_channels = int(weight.shape[1]) * groups if transposed else int(weight.shape[0])
+    # ONNX Runtime runs convs with channels in multiples of its vector block (NCHWc layout,
+    # direct kernels; never transposed ones); the rest go through im2col + GEMM.
+    if transposed or in_channels % NCHWC_BLOCK or out_channels % NCHWC_BLOCK:
+        f["plain_mmacs"] += macs * _MEGA
+        f["plain_unfolded_melems"] += unfolded * _MEGA
+    if kind in ("conv_kxk", "depthwise") and kernel_area in (25, 49):
+        # runtimes tune 3x3 kernels best: larger ones get their own cost
+        f[f"{kind}_k{int(weight.shape[2])}_mmacs"] += macs * _MEGA
     f["unfolded_melems"] += unfolded * _MEGA
     f[f"{kind}_count"] += 1
     f["macs_total_mmacs"] += macs * _MEGA
     f["conv_in_melems"] += inputs.numel() * _MEGA
+    if transposed and out_channels < NCHWC_BLOCK:  # few outputs: the GEMM mostly packs input
+        f["narrow_transpose_in_melems"] += inputs.numel() * _MEGA
     f["conv_out_melems"] += out.numel() * _MEGA
+    if out.numel() > LARGE_TENSOR:  # streams through memory
+        f["large_out_melems"] += out.numel() * _MEGA
+    if out.numel() > 4 * LARGE_TENSOR:  # beyond the shared cache too
+        f["huge_out_melems"] += out.numel() * _MEGA
     f["weights_k"] += weight.numel() * 1e-3
     f["max_width"] = max(f["max_width"], float(width))
     f["convs"] += 1

@@ -1,8 +1,11 @@
+import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
 from device_bench.artifacts import MANIFEST, content_hash, export_device_artifacts
 from device_bench.coreml_export import (
@@ -13,8 +16,16 @@ from device_bench.coreml_export import (
     package_from_bytes,
     package_to_bytes,
 )
+from device_bench.onnx_export import export_part
 from device_bench.parts import ExportableCodec
 from device_bench.program_summary import summarize_coreml_spec
+from nas.controller import Controller
+from nas.domain import ArtifactPayload, TrialJob, TrialOutcome
+from nas.executor import InProcessExecutor
+from nas.spec import parse_spec
+from nas.storage.repository import CampaignStore
+from search_spaces import get_space
+from tests.conftest import tiny_spec
 from tests.device_bench.conftest import COREML_TILE
 
 
@@ -145,3 +156,86 @@ def test_alias_and_boolean_and_convert(tmp_path: Path) -> None:
     )  # fmt: skip
     assert export.feasible, export.message
     assert export.summary["functions"]["main"]["weight_precision"] in ("fp16", "none")
+
+
+def _front_outcome(job: TrialJob) -> TrialOutcome:
+    """A real (untrained) codec of the job's config, with a trade-off so every trial is on the
+    front: trial n is better in quality and worse in decode time than trial n + 1."""
+    torch.manual_seed(job.number)
+    model = get_space(job.space).build(job.config)
+    weights = io.BytesIO()
+    torch.save(model.state_dict(), weights)
+    config_doc = {"space": job.space, "config": job.config, "config_hash": job.config_hash}
+    return TrialOutcome(
+        trial_id=job.trial_id,
+        ok=True,
+        metrics={
+            "quality_ratio_vs_jpeg": 1.0 + job.number,
+            "decode_ms_12mp": 900.0 / (1 + job.number),
+        },
+        artifacts=[
+            ArtifactPayload("checkpoint", "model.pt", weights.getvalue()),
+            ArtifactPayload("onnx_decoder", "decoder.onnx", export_part(model, "decoder", 64)),
+            ArtifactPayload("config", "config.json", json.dumps(config_doc).encode()),
+        ],
+    )
+
+
+@pytest.mark.slow  # eight conversions: ~40 s on 2 shared cores
+def test_coreml_export_writes_every_front_codec_and_records_what_does_not_convert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codecnas import exporting
+    from codecnas.cli import app
+
+    url = f"sqlite:///{tmp_path / 'codecnas.sqlite'}"
+    monkeypatch.setenv("CODECNAS_HOME", str(tmp_path))
+    store = CampaignStore(url, tmp_path / "artifacts")
+    spec = parse_spec(tiny_spec(budget={"trials": 2, "parallel": 1}, constraints=[]))
+    campaign = store.create_campaign(spec.name, spec.to_json())
+    Controller(store, campaign.id, InProcessExecutor(_front_outcome)).run()
+    front = store.front(campaign.id)
+    assert len(front) == 2
+    # One part of the second trial meets an op Core ML lacks: the converter's real refusal.
+    real_export = exporting.export_coreml
+
+    def export_with_one_failure(model: Any, part: str, out: Path, **kwargs: Any) -> CoreMLExport:
+        if out.parent.name.endswith("1") and (part, kwargs["variant"]) == ("encoder", "int8"):
+            inputs = (torch.randn(1, 3, 8, 8),)
+            package = out / "encoder-int8.mlpackage"
+            return export_module(
+                Bessel(), inputs, ("x",), ("y",), package, part=part, tile=8, variant="int8"
+            )
+        return real_export(model, part, out, **kwargs)
+
+    monkeypatch.setattr(exporting, "export_coreml", export_with_one_failure)
+    result = CliRunner().invoke(app, ["coreml-export", "tiny", str(tmp_path / "out"), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "7/8 Core ML packages converted" in result.output
+    for trial in front:
+        folder = tmp_path / "out" / f"trial-{trial.number:04d}"
+        assert {"config.json", "model.pt", "decoder.onnx", "measurements.json"} <= {
+            p.name for p in folder.iterdir()
+        }
+        coreml = folder / "coreml"
+        index = json.loads((coreml / "coreml.json").read_text())
+        assert [(o["part"], o["variant"]) for o in index] == [
+            ("encoder", "fp16"), ("encoder", "int8"), ("decoder", "fp16"), ("decoder", "int8"),
+        ]  # fmt: skip
+        for outcome in index:
+            if not outcome["feasible"]:
+                continue
+            package = Path(outcome["package"])
+            assert (package / "Manifest.json").is_file() and outcome["tile"] == 64
+            summary = json.loads(package.with_suffix(".summary.json").read_text())
+            assert summary["variant"] == outcome["variant"]
+            assert summary["functions"]["main"]["op_types"]["conv"] >= 1
+            assert summary == summarize_coreml_spec(load_package_spec(package)) | {
+                "variant": outcome["variant"], "deployment_target": "iOS17"
+            }  # fmt: skip
+        error = coreml / "coreml_error.txt"
+        if trial.number == 1:
+            assert "encoder int8" in error.read_text() and "special_bessel_j0" in error.read_text()
+        else:
+            assert not error.exists()
+    store.close()

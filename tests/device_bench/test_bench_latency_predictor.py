@@ -75,16 +75,26 @@ def featurize(config: Mapping[str, Any]) -> Features:
     return graph_features(module, (torch.zeros(1, widths[0], SIDE, SIDE),))
 
 
+PASSES = 3  # interleaved timing passes per config; the label is their median (as the benchmark)
+
+
 @pytest.fixture(scope="module")
 def measured() -> list[tuple[dict[str, object], LatencySample]]:
     torch.set_num_threads(1)
-    backend = OnnxRuntimeBackend(threads=1, clock="cpu")
-    samples = []
-    for config in configs(22, seed=3):
-        _, onnx_model = conv_stack(config["widths"], config["kernel"])  # type: ignore[arg-type]
-        result = backend.benchmark(onnx_model, tile=SIDE, warmup=2, runs=9)
-        samples.append((config, LatencySample(featurize(config), result.p50_ms)))
-    return samples
+    backend = OnnxRuntimeBackend(threads=1, clock="cpu")  # CPU time: other jobs do not count
+    stacks = [
+        (config, conv_stack(config["widths"], config["kernel"])[1])  # type: ignore[arg-type]
+        for config in configs(22, seed=3)
+    ]
+    timings: list[list[float]] = [[] for _ in stacks]
+    for _ in range(PASSES):  # pass by pass, so a burst of load hits one pass of many configs
+        for index, (_, onnx_model) in enumerate(stacks):
+            result = backend.benchmark(onnx_model, tile=SIDE, warmup=2, runs=9)
+            timings[index].append(result.p50_ms)
+    return [
+        (config, LatencySample(featurize(config), float(np.median(times))))
+        for (config, _), times in zip(stacks, timings, strict=True)
+    ]
 
 
 def test_share_within_counts_relative_errors() -> None:
@@ -102,13 +112,22 @@ def test_trained_predictor_is_accurate_on_held_out_configs(
     train, test = samples[:16], samples[16:]
     predictor = LatencyPredictor("this-cpu", "onnxruntime", members=8).fit(train)
     predicted = predictor.predict([s.features for s in test])
-    latencies = [s.latency_ms for s in test]
-    # Conv stacks cost what their MACs and im2col buffers say; a noisy shared CPU is the limit.
-    assert share_within(predicted, latencies, tolerance=0.25) >= 4 / 6, (predicted, latencies)
+    latencies = np.array([s.latency_ms for s in test])
+    errors = np.abs(predicted / latencies - 1)
+    # Held-out latencies span ~20x; a predictor that ignored the features (the training mean)
+    # would be off by far more than these margins, which leave room for a loaded shared CPU.
+    constant = np.abs(np.mean([s.latency_ms for s in train]) / latencies - 1)
+    assert np.median(errors) <= 0.2, (predicted, latencies)
+    assert share_within(predicted, latencies, tolerance=0.35) >= 4 / 6, (predicted, latencies)
+    assert np.mean(errors) < 0.5 * np.mean(constant), (errors, constant)
     assert predictor.costs()["conv_kxk_mmacs"] > 0
-    # a stored predictor predicts the same
+    # a stored predictor predicts the same, uncertainty included
     restored = LatencyPredictor.from_json(json.loads(json.dumps(predictor.to_json())))
     np.testing.assert_allclose(restored.predict([s.features for s in test]), predicted)
+    np.testing.assert_allclose(
+        restored.uncertainty([s.features for s in test]),
+        predictor.uncertainty([s.features for s in test]),
+    )
 
 
 def test_uncertainty_ranks_unfamiliar_configs_first(
@@ -118,10 +137,15 @@ def test_uncertainty_ranks_unfamiliar_configs_first(
         [sample for _, sample in measured]
     )
     model = ConfigLatencyModel(predictor, featurize, key=lambda c: json.dumps(c, sort_keys=True))
-    familiar = [config for config, _ in measured[:5]]
+    familiar = [config for config, _ in measured]
     unfamiliar = {"widths": (3, 96, 96, 96, 96, 96, 96), "kernel": 7}  # wider, deeper, 7x7
+    x = predictor._matrix([model.features(c) for c in [*familiar, unfamiliar]])
+    # Leverage depends on the features only (not on timings), so this ordering is deterministic:
+    # every measured config sits inside the data (<= 1), the unfamiliar one far outside.
+    leverage = predictor.leverage(x)
+    assert leverage[:-1].max() <= 1.0 and leverage[-1] > 100 * leverage[:-1].max(), leverage
     assert model.uncertainty(unfamiliar) > max(model.uncertainty(c) for c in familiar)
-    assert model.most_uncertain([*familiar, unfamiliar], 1) == [unfamiliar]
+    assert model.most_uncertain([*familiar[:5], unfamiliar], 1) == [unfamiliar]
     assert model.predict(unfamiliar) > max(model.predict(c) for c in familiar)
 
 
