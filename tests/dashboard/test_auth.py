@@ -38,6 +38,12 @@ MUTATIONS = [
         {"image": "chelsea", "first": "trial:{tid}", "second": "jpeg", "outcome": "first"},
     ),
     Mutation("POST", "/api/campaigns/{cid}/ratings/apply", ("admin",)),
+    # Benchmark agents (tests/agents): refused before the agent or job is looked up.
+    Mutation("POST", "/api/agents", ("admin", "agent")),
+    Mutation("POST", "/api/agents/{agent_id}/lease", ("admin", "agent")),
+    Mutation("POST", "/api/agents/{agent_id}/jobs/{job_id}/renew", ("admin", "agent")),
+    Mutation("POST", "/api/agents/{agent_id}/jobs/{job_id}/result", ("admin", "agent")),
+    Mutation("POST", "/api/agents/{agent_id}/jobs/{job_id}/failure", ("admin", "agent")),
 ]
 # Routes that change nothing on the server (the login cookie lives in the browser).
 STATELESS = {("POST", "/api/session"), ("DELETE", "/api/session")}
