@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from nas.domain import CampaignRecord, HypervolumePoint, TrialRecord, TrialState
+from nas.funnel.domain import FunnelStageRecord
 from nas.selection import BudgetChoice
 
 _NAN = float("nan")
@@ -56,6 +57,20 @@ def status_table(
         table.add_row(
             "hypervolume", f"{history[-1].hypervolume:.4g} after {history[-1].n_complete} trials"
         )
+    return table
+
+
+def funnel_table(stages: list[FunnelStageRecord]) -> Table:
+    """Each funnel stage's configs in and out, and its wall time."""
+    table = Table(title="funnel stages")
+    table.add_column("stage")
+    table.add_column("configs in", justify="right")
+    table.add_column("configs out", justify="right")
+    table.add_column("kept", justify="right")
+    table.add_column("seconds", justify="right")
+    for s in stages:
+        kept = f"{s.n_out / s.n_in:.2%}" if s.n_in else "-"
+        table.add_row(s.stage, f"{s.n_in:,}", f"{s.n_out:,}", kept, f"{s.seconds:.1f}")
     return table
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from codec.losses import LossWeights
 from nas.errors import SpecError
+from nas.funnel.spec import FunnelSpec
 from nas.metrics import KNOWN_METRICS
 from search_spaces import get_space, space_names
 
@@ -136,6 +137,16 @@ class BenchmarkSpec(_Strict):
     tile: int = Field(default=512, ge=64, le=2048)
     warmup: int = Field(default=2, ge=0, le=100)
     runs: int = Field(default=10, ge=1, le=10_000)
+    clock: Literal["wall", "cpu"] = Field(
+        default="wall",
+        description="the in-process funnel agent's clock: cpu (thread CPU time, 1 thread) "
+        "resists other jobs sharing the machine",
+    )
+    agents: Literal["local", "external"] = Field(
+        default="local",
+        description="funnel measurements: an in-process agent (local) or `codecnas agent` "
+        "processes connected to `codecnas serve` on the same database (external)",
+    )
 
 
 class ClusterSpec(_Strict):
@@ -158,6 +169,30 @@ class CampaignSpec(_Strict):
     data: DataSpec
     benchmark: BenchmarkSpec = BenchmarkSpec()
     cluster: ClusterSpec = ClusterSpec()
+    mode: Literal["standard", "funnel"] = "standard"
+    funnel: FunnelSpec | None = None
+
+    @model_validator(mode="after")
+    def _funnel_section_matches_mode(self) -> CampaignSpec:
+        if self.mode == "funnel" and self.funnel is None:
+            raise ValueError("mode 'funnel' needs a 'funnel:' section")
+        if self.mode == "standard" and self.funnel is not None:
+            raise ValueError("a 'funnel:' section needs 'mode: funnel'")
+        if self.funnel is not None:
+            unknown = sorted(set(self.funnel.proxy.promote_by or ()) - set(self.objective_names))
+            if unknown:
+                raise ValueError(
+                    f"funnel.proxy.promote_by names {unknown}, which are not objectives "
+                    f"{self.objective_names}"
+                )
+            trained = self.funnel.proxy.configs + self.funnel.proxy.keep
+            if trained > self.budget.trials:
+                raise ValueError(
+                    f"budget.trials {self.budget.trials} is below the funnel's trials: "
+                    f"proxy.configs {self.funnel.proxy.configs} + proxy.keep "
+                    f"{self.funnel.proxy.keep} = {trained}"
+                )
+        return self
 
     @field_validator("space")
     @classmethod

@@ -8,7 +8,13 @@ from dashboard.api.params import CampaignId
 from dashboard.auth import admin, reader
 from dashboard.deps import app_launcher, app_store
 from dashboard.launcher import CampaignLauncher
-from dashboard.schemas.campaigns import ActionOut, CampaignCreate, CampaignDetailOut, CampaignOut
+from dashboard.schemas.campaigns import (
+    ActionOut,
+    CampaignCreate,
+    CampaignDetailOut,
+    CampaignOut,
+    FunnelStageOut,
+)
 from dashboard.schemas.common import ERROR_RESPONSES
 from dashboard.views import campaign_detail, campaign_out
 from nas.domain import CampaignRecord, CampaignStatus
@@ -61,7 +67,19 @@ def campaign_status(
     launcher: CampaignLauncher = Depends(app_launcher),
 ) -> CampaignOut:
     """Status and the funnel's stage counts: cheap, for polling while a campaign runs."""
-    return campaign_out(store, launcher, store.campaign(campaign_id))
+    summary = campaign_out(store, launcher, store.campaign(campaign_id))
+    stages = [
+        FunnelStageOut(
+            stage=s.stage,
+            position=s.position,
+            n_in=s.n_in,
+            n_out=s.n_out,
+            seconds=s.seconds,
+            details=s.details,
+        )
+        for s in store.funnel_stages(campaign_id)
+    ]
+    return summary.model_copy(update={"funnel": stages})
 
 
 def _start(

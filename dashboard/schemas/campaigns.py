@@ -21,6 +21,17 @@ class StageCounts(BaseModel):
     front: int = Field(description="trials on the stored Pareto front")
 
 
+class FunnelStageOut(BaseModel):
+    """One stage of a funnel campaign (screen, predict, measure, proxy, full) as stored."""
+
+    stage: str
+    position: int
+    n_in: int = Field(description="configs that entered the stage")
+    n_out: int = Field(description="configs that passed it")
+    seconds: float
+    details: dict[str, Any] = Field(description="what the stage found (bands, rounds, ...)")
+
+
 class ObjectiveOut(BaseModel):
     metric: str
     direction: str
@@ -45,6 +56,10 @@ class CampaignOut(BaseModel):
     counts: StageCounts
     hypervolume: float | None = Field(description="latest recorded hypervolume")
     run: RunOut | None = Field(description="the latest run started from this server, if any")
+    funnel: list[FunnelStageOut] = Field(
+        default_factory=list,
+        description="a funnel campaign's finished stages, in order (status route only)",
+    )
 
 
 class CampaignDetailOut(CampaignOut):
