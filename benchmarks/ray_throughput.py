@@ -1,6 +1,6 @@
 """Ray worker utilisation and trials per hour with 1 and 2 worker nodes (on this machine).
 
-Each run: a LocalCluster (a head with no CPUs + N worker nodes of 1 CPU each), a campaign of
+Each run: a LocalCluster of N nodes with 1 CPU each (the head is one of them), a campaign of
 M identical-budget trials launched with `codecnas campaign launch` against it. Utilisation of a
 node = sum of its trials' busy time (`trial_seconds`) / the campaign's wall time.
 
@@ -30,7 +30,11 @@ from workers.local_cluster import LocalCluster
 
 def run(nodes: int, trials: int, steps: int, folder: Path) -> dict[str, object]:
     home = folder / f"nodes-{nodes}"
-    with LocalCluster(worker_nodes=nodes, cpus_per_node=1, head_cpus=0) as cluster:
+    # The head runs trials too (1 CPU) and each further node adds 1 CPU: three `ray start`
+    # nodes (a CPU-less head + 2 workers) never all joined on this loaded 2-core machine.
+    cluster = LocalCluster(worker_nodes=nodes - 1, cpus_per_node=1, head_cpus=1)
+    try:
+        cluster.start(timeout=300)
         spec = tiny_spec(
             budget={"trials": trials, "parallel": nodes},
             training={"steps": steps, "crop_size": 64, "batch_size": 4},
@@ -50,6 +54,8 @@ def run(nodes: int, trials: int, steps: int, folder: Path) -> dict[str, object]:
             check=False,
         )
         wall = time.perf_counter() - start
+    finally:
+        cluster.stop()
     if result.returncode:
         raise RuntimeError(result.stdout + result.stderr)
     store = CampaignStore(f"sqlite:///{home / 'codecnas.sqlite'}", home / "artifacts")
@@ -76,9 +82,12 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [run(n, args.trials, args.steps, Path(tmp)) for n in (1, 2)]
+        rows = []
+        for nodes in (1, 2):
+            rows.append(run(nodes, args.trials, args.steps, Path(tmp)))
+            print(rows[-1], flush=True)
     lines = [
-        "# Ray utilisation and throughput, 1 vs 2 worker nodes (1 CPU each, this machine)",
+        "# Ray utilisation and throughput, 1 vs 2 nodes running trials (1 CPU each, this machine)",
         "",
         f"`{' '.join(sys.argv)}`: {args.trials} trials of {args.steps} steps (basic space, random "
         "sampler, 64 px crops); wall time includes connecting to Ray and loading images.",
@@ -93,7 +102,12 @@ def main() -> None:
             f"{r['trials_per_hour']:.0f} | {util} |"
         )
     speedup = rows[1]["trials_per_hour"] / rows[0]["trials_per_hour"]  # type: ignore[operator]
-    lines += ["", f"Throughput with 2 nodes / 1 node: {speedup:.2f}x"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines += [
+        "",
+        f"Throughput with 2 nodes / 1 node: {speedup:.2f}x. "
+        f"Load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} CPUs.",
+    ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print(args.out.read_text())

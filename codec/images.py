@@ -36,6 +36,12 @@ SKIMAGE_COLOUR_SAMPLES: dict[str, str] = {
 }
 
 
+# Images larger than this are refused from their header, before any pixel is decoded: a 100 MP
+# RGB image is 300 MB of uint8 (and 1.2 GB as a float tensor). Pillow's own decompression-bomb
+# check only warns below 179 MP.
+MAX_IMAGE_PIXELS = 100_000_000
+
+
 class ImageSourceError(ValueError):
     """An image source (folder or skimage list) gives no usable image or is malformed."""
 
@@ -99,9 +105,20 @@ def _pil_to_rgb8(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
 
 
-def read_image_file(path: Path) -> np.ndarray:
-    """Decode one image file to uint8 RGB, applying its EXIF orientation."""
-    with Image.open(path) as opened:
+def read_image_file(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """Decode one image file to uint8 RGB, applying its EXIF orientation.
+
+    ValueError for an image over ``max_pixels`` (checked from the header, nothing is decoded).
+    """
+    with warnings.catch_warnings():
+        # Our own limit below decides; Pillow's warning (from 89 MP) would be noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        opened = Image.open(path)
+    with opened:
+        if opened.width * opened.height > max_pixels:
+            raise ValueError(
+                f"{opened.width}x{opened.height} is over the limit of {max_pixels:,} pixels"
+            )
         opened.load()  # decode now, so truncated files fail here and not later
         oriented = ImageOps.exif_transpose(opened)
         return _pil_to_rgb8(oriented)
@@ -129,12 +146,18 @@ def _load_folder(folder: Path) -> list[NamedImage]:
             ValueError,
             Image.DecompressionBombError,
         ) as error:
-            warnings.warn(f"skipping {str(path)!r}: not a readable image ({error})", stacklevel=3)
-            skipped.append(path.name)
+            skipped.append(f"{path.name} ({error or type(error).__name__})")
             continue
         images.append(NamedImage(name, pixels))
+    if skipped:
+        # One warning for the folder, naming every file left out and why.
+        warnings.warn(
+            f"skipped {len(skipped)} file(s) of image folder {str(folder)!r} that are not "
+            f"usable images: {'; '.join(skipped)}",
+            stacklevel=3,
+        )
     if not images:
-        detail = f" (skipped: {', '.join(skipped)})" if skipped else " (folder is empty)"
+        detail = f" (skipped: {'; '.join(skipped)})" if skipped else " (folder is empty)"
         raise ImageSourceError(f"no usable image in folder {str(folder)!r}{detail}")
     return images
 

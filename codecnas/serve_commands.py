@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from codecnas.settings import Settings
+from codecnas.settings import Settings, UnsafeSettingsError, refuse_placeholder_secrets
 from nas.storage import CampaignStore
 from nas.storage.access import Role
 
@@ -66,6 +66,11 @@ def serve(
 
     from dashboard import create_app
 
+    try:
+        refuse_placeholder_secrets(os.environ, Settings.from_env(db).database_url)
+    except UnsafeSettingsError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
     settings, store = _open(db)
     app = create_app(dashboard_settings(settings, read_token, poll_seconds), store)
     reads = "need a token" if read_token else "are open"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,3 +32,59 @@ class Settings:
             folder.mkdir(parents=True, exist_ok=True)
         # Ray workers inherit the environment: share one anchor cache across all of them.
         os.environ["CODECNAS_ANCHOR_CACHE"] = str(self.anchor_cache)
+
+
+PROFILE_VARIABLE = "CODECNAS_PROFILE"
+PROFILES = ("local", "production")
+# Secrets that .env.example ships as placeholders; a production server must not start with them.
+SECRET_VARIABLES = (
+    "CODECNAS_ADMIN_TOKEN",
+    "CODECNAS_AGENT_TOKEN",
+    "POSTGRES_PASSWORD",
+    "RAY_AUTH_TOKEN",
+)
+_PLACEHOLDERS = ("change_me", "changeme")
+
+
+class UnsafeSettingsError(ValueError):
+    """A setting that must not be used in this profile (a placeholder secret in production)."""
+
+
+def _is_placeholder(value: str) -> bool:
+    flat = value.strip().lower()
+    return any(p in flat for p in _PLACEHOLDERS)
+
+
+def refuse_placeholder_secrets(environ: Mapping[str, str], database_url: str) -> str:
+    """The profile; UnsafeSettingsError naming every placeholder secret outside "local".
+
+    "local" (the default: the embedded SQLite setup on one machine) allows anything; any other
+    profile refuses a placeholder token or password, in the environment or the database URL.
+    """
+    profile = environ.get(PROFILE_VARIABLE, "local").strip() or "local"
+    if profile not in PROFILES:
+        raise UnsafeSettingsError(f"{PROFILE_VARIABLE} must be one of {PROFILES}, got {profile!r}")
+    if profile == "local":
+        return profile
+    bad = [name for name in SECRET_VARIABLES if _is_placeholder(environ.get(name, ""))]
+    password = _url_password(database_url)
+    if password is not None and _is_placeholder(password):
+        bad.append("the password of CODECNAS_DATABASE_URL")
+    if bad:
+        raise UnsafeSettingsError(
+            f"refusing to start with placeholder secrets in the {profile!r} profile: "
+            f"{', '.join(bad)} (set real values in .env; generate one with "
+            '`python -c "import secrets; print(secrets.token_urlsafe(32))"`, '
+            f"or set {PROFILE_VARIABLE}=local on a single machine)"
+        )
+    return profile
+
+
+def _url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None

@@ -16,7 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from dashboard import pages
-from dashboard.api import artifacts, campaigns, front, images, ratings, session, trials
+from dashboard.api import agents, artifacts, campaigns, front, images, ratings, session, trials
+from dashboard.body_limit import BodySizeLimit, max_body_bytes_from_environment
 from dashboard.errors import error_body, install_error_handlers
 from dashboard.images import ImageService
 from dashboard.launcher import CampaignLauncher
@@ -62,8 +63,9 @@ def create_app(settings: DashboardSettings, store: CampaignStore) -> FastAPI:
         # Still JSON, and still naming the problem; the traceback goes to the server log.
         return JSONResponse(error_body("internal_error", f"{type(exc).__name__}: {exc}"), 500)
 
-    for module in (campaigns, trials, front, images, artifacts, ratings, session):
+    for module in (campaigns, trials, front, images, artifacts, ratings, session, agents):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes_from_environment())
     return app

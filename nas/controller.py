@@ -2,24 +2,38 @@
 
 Every state change goes to the database before the next step, so a killed controller resumes from
 what is stored: finished trials are kept and never re-run, trials that were running are run again.
+
+Several controllers may run one campaign (a standby, or two started by mistake): each trial they
+start is leased (nas/storage/leases.py) and renewed by a heartbeat; a trial is only taken when it
+is pending or its lease has expired, the budget and config uniqueness are checked in the same
+transaction that creates a trial, and results for a trial whose lease was lost are refused. Each
+controller learns the others' trials from storage before it asks its sampler for a new config.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from nas.controller_sync import CampaignView
 from nas.domain import CampaignStatus, TrialJob, TrialOutcome, TrialRecord
-from nas.errors import InvalidValueError
+from nas.errors import CodecnasError, DuplicateError, InvalidValueError, StateConflictError
 from nas.executor import Executor
-from nas.pareto import IncrementalFront
-from nas.samplers import AskTellSampler
+from nas.lease_keeper import (
+    LeaseHeartbeat,
+    default_lease_seconds,
+    is_dead_local_owner,
+    new_owner_id,
+)
 from nas.spec import CampaignSpec, parse_spec
 from nas.storage.repository import CampaignStore
 from search_spaces import get_space
 
 log = logging.getLogger(__name__)
+
+_MAX_DUPLICATE_CREATES = 10
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,9 @@ class Controller:
         campaign_id: int,
         executor: Executor,
         on_event: EventHandler | None = None,
+        *,
+        lease_seconds: float | None = None,
+        owner: str | None = None,
     ) -> None:
         self.store = store
         self.campaign = store.campaign(campaign_id)
@@ -48,88 +65,147 @@ class Controller:
         )
         self.space = get_space(self.spec.space)
         self.executor = executor
+        self.owner = owner or new_owner_id()
+        self.lease_seconds = lease_seconds or default_lease_seconds()
+        self._poll_seconds = min(self.lease_seconds / 3, 2.0)
         self._on_event = on_event or (lambda event: None)
-        self._pending: list[TrialRecord] = []
-        self._sampler = AskTellSampler(self.spec, self.space)
-        self._front = IncrementalFront(self.spec.objectives, [])
-        self._n_created = 0
-        self._n_finished = 0
+        self._view = CampaignView(store, self.campaign.id, self.spec, self.space)
+        self._exhausted = False
 
     # -- the run loop ----------------------------------------------------------------------------
     def run(self) -> CampaignStatus:
         """Run until the trial budget is spent. Ctrl-C leaves the campaign resumable."""
         cid = self.campaign.id
-        self._pending = self.store.requeue_unfinished(cid)
-        stored = self.store.trials(cid)
-        self._sampler.replay(stored)
-        self._front = IncrementalFront(self.spec.objectives, stored)
-        # Counted once here, then kept in memory: no COUNT(*) per trial as campaigns grow.
-        self._n_created = len(stored)
-        self._n_finished = sum(t.state.is_finished for t in stored)
+        dead = [o for o in self.store.lease_owners(cid) if is_dead_local_owner(o)]
+        if dead:
+            log.warning("taking over the trials of dead controller(s) %s", dead)
+            self.store.expire_leases(cid, dead)
+        self._view.load()
         self.store.set_campaign_status(cid, CampaignStatus.RUNNING)
+        renew = lambda: self.store.renew_leases(self.owner, self.lease_seconds, cid)  # noqa: E731
         try:
-            while self._fill_executor() or self.executor.running():
-                for outcome in self.executor.wait(timeout=None):
-                    self._record(outcome)
+            with LeaseHeartbeat(renew, interval=self.lease_seconds / 3):
+                self._loop()
         except BaseException:
-            # Running trials stay RUNNING in the database; `resume` runs them again.
-            self.store.set_campaign_status(cid, CampaignStatus.INTERRUPTED)
+            # Running trials stay RUNNING in the database, their leases ended: `resume` (or
+            # another controller) runs them again at once.
             self.executor.shutdown()
+            try:
+                self.store.expire_leases(cid, [self.owner])
+                self.store.set_campaign_status(cid, CampaignStatus.INTERRUPTED)
+            except CodecnasError as exc:  # the database is gone too: leases expire on their own
+                log.warning("could not mark campaign %d interrupted: %s", cid, exc)
             raise
+        self._view.finish()
         self.store.set_campaign_status(cid, CampaignStatus.FINISHED)
         return CampaignStatus.FINISHED
 
-    def _fill_executor(self) -> bool:
-        """Submit trials while there is room; True if anything was submitted or is queued."""
-        submitted = False
+    def _loop(self) -> None:
+        while True:
+            self._fill_executor()
+            if self.executor.running():
+                for outcome in self.executor.wait(timeout=None):
+                    self._record(outcome)
+                continue
+            if self.store.count_unfinished(self.campaign.id) == 0:
+                return  # budget spent (or space exhausted) and nobody runs anything
+            # Other controllers run the rest: wait for them, or for their leases to expire.
+            time.sleep(self._poll_seconds)
+            self._view.sync(self._sampler_tell)
+
+    def _fill_executor(self) -> None:
         while self.executor.running() < self.executor.capacity:
             trial = self._next_trial()
             if trial is None:
-                break
+                return
             self._submit(trial)
-            submitted = True
-        return submitted
 
     def _next_trial(self) -> TrialRecord | None:
-        if self._pending:
-            return self._pending.pop(0)
-        if self._n_created >= self.spec.budget.trials:
-            return None
-        config = self._sampler.ask()
-        if config is None:
-            return None
-        self._n_created += 1
-        return self.store.create_trial(self.campaign.id, config, self.space.hash(config))
+        while (claimed := self._claim()) is not None:
+            if claimed.attempts <= self.spec.budget.max_attempts:
+                return claimed
+            self._finish_failed(claimed, f"gave up after {claimed.attempts - 1} attempt(s)")
+        for _ in range(_MAX_DUPLICATE_CREATES):
+            if self._exhausted or self._view.n_created >= self.spec.budget.trials:
+                return None
+            self._view.sync(self._sampler_tell)
+            config = self._view.sampler.ask()
+            if config is None:
+                self._exhausted = True
+                return None
+            try:
+                trial = self.store.create_leased_trial(
+                    self.campaign.id,
+                    config,
+                    self.space.hash(config),
+                    owner=self.owner,
+                    lease_seconds=self.lease_seconds,
+                    budget=self.spec.budget.trials,
+                )
+            except DuplicateError:
+                continue  # another controller took this config just now; the sync learns it
+            if trial is None:
+                self._view.n_created = self.spec.budget.trials
+                return None
+            self._view.mine(trial)
+            return trial
+        return None
+
+    def _claim(self) -> TrialRecord | None:
+        trial = self.store.claim_next_trial(self.campaign.id, self.owner, self.lease_seconds)
+        if trial is not None:
+            self._view.mine(trial)
+        return trial
 
     def _submit(self, trial: TrialRecord) -> None:
-        started = self.store.start_trial(trial.id)
         job = TrialJob(
             campaign_id=self.campaign.id,
-            trial_id=started.id,
-            number=started.number,
-            attempt=started.attempts,
+            trial_id=trial.id,
+            number=trial.number,
+            attempt=trial.attempts,
             space=self.spec.space,
-            config=started.config,
-            config_hash=started.config_hash,
+            config=trial.config,
+            config_hash=trial.config_hash,
             spec=self.campaign.spec,
         )
         self.executor.submit(job)
-        self._emit("started", started)
+        self._emit("started", trial)
 
     # -- recording results -----------------------------------------------------------------------
     def _record(self, outcome: TrialOutcome) -> None:
-        if self._retry(outcome):
+        try:
+            if self._retry(outcome):
+                return
+            if outcome.ok:
+                trial = self._record_success(outcome)
+            else:
+                trial = self._fail(outcome.trial_id, outcome.error or "unknown error", outcome)
+                log.warning("trial %d failed: %s", trial.number, trial.error)
+        except StateConflictError as exc:
+            # Our lease expired and another controller took the trial: its result is theirs.
+            log.warning("result of trial %d dropped: %s", outcome.trial_id, exc)
+            self._view.lost(outcome.trial_id)
             return
-        if outcome.ok:
-            trial = self._record_success(outcome)
-        else:
-            trial = self.store.fail_trial(
-                outcome.trial_id, outcome.error or "unknown error", worker=outcome.worker
-            )
-            log.warning("trial %d failed: %s", trial.number, trial.error)
-        self._sampler.tell(trial.config, trial.state, trial.objectives, trial.metrics)
-        self._update_front(trial)
+        self._finished(trial)
+
+    def _finished(self, trial: TrialRecord) -> None:
+        self._sampler_tell(trial)
+        self._view.add_to_front(trial)
         self._emit("finished", trial)
+
+    def _sampler_tell(self, trial: TrialRecord) -> None:
+        self._view.sampler.tell(trial.config, trial.state, trial.objectives, trial.metrics)
+
+    def _finish_failed(self, trial: TrialRecord, error: str) -> None:
+        try:
+            failed = self.store.fail_trial(trial.id, error, lease_owner=self.owner)
+        except StateConflictError as exc:
+            log.warning("trial %d: %s", trial.number, exc)
+            return
+        self._finished(failed)
+
+    def _fail(self, trial_id: int, error: str, outcome: TrialOutcome) -> TrialRecord:
+        return self.store.fail_trial(trial_id, error, worker=outcome.worker, lease_owner=self.owner)
 
     def _retry(self, outcome: TrialOutcome) -> bool:
         """Queue a trial again when its worker was lost and attempts remain."""
@@ -144,16 +220,14 @@ class Controller:
             trial.attempts,
             outcome.error,
         )
-        self._pending.append(self.store.requeue_trial(trial.id))
+        self.store.requeue_trial(trial.id, lease_owner=self.owner)
         return True
 
     def _record_success(self, outcome: TrialOutcome) -> TrialRecord:
         missing = [m for m in self.spec.objective_names if m not in outcome.metrics]
         if missing:
-            return self.store.fail_trial(
-                outcome.trial_id,
-                f"worker did not report objective metric(s) {missing}",
-                worker=outcome.worker,
+            return self._fail(
+                outcome.trial_id, f"worker did not report objective metric(s) {missing}", outcome
             )
         objectives = {m: outcome.metrics[m] for m in self.spec.objective_names}
         feasible = all(
@@ -161,35 +235,22 @@ class Controller:
             for c in self.spec.constraints
         )
         try:
-            return self._complete(outcome, objectives, feasible)
-        except (
-            InvalidValueError
-        ) as exc:  # e.g. a NaN metric: the trial fails, nothing is half-written
-            return self.store.fail_trial(
-                outcome.trial_id, f"invalid result: {exc}", worker=outcome.worker
+            return self.store.complete_trial(
+                outcome.trial_id,
+                metrics=outcome.metrics,
+                per_image=outcome.per_image,
+                measurements=outcome.measurements,
+                artifacts=outcome.artifacts,
+                objectives=objectives,
+                feasible=feasible,
+                worker=outcome.worker,
+                lease_owner=self.owner,
             )
-
-    def _complete(
-        self, outcome: TrialOutcome, objectives: dict[str, float], feasible: bool
-    ) -> TrialRecord:
-        return self.store.complete_trial(
-            outcome.trial_id,
-            metrics=outcome.metrics,
-            per_image=outcome.per_image,
-            measurements=outcome.measurements,
-            artifacts=outcome.artifacts,
-            objectives=objectives,
-            feasible=feasible,
-            worker=outcome.worker,
-        )
-
-    def _update_front(self, trial: TrialRecord) -> None:
-        update = self._front.add(trial)
-        self.store.replace_front(
-            self.campaign.id, update.trial_ids, update.hypervolume, update.n_complete
-        )
+        except InvalidValueError as exc:  # e.g. a NaN metric: the trial fails, nothing half-written
+            return self._fail(outcome.trial_id, f"invalid result: {exc}", outcome)
 
     def _emit(self, kind: str, trial: TrialRecord) -> None:
         if kind == "finished":
-            self._n_finished += 1
-        self._on_event(ControllerEvent(kind, trial, self._n_finished, self.spec.budget.trials))
+            self._view.n_finished += 1
+        event = ControllerEvent(kind, trial, self._view.n_finished, self.spec.budget.trials)
+        self._on_event(event)

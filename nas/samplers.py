@@ -8,6 +8,7 @@ Optuna's RDB storage) and keeps the sampler free of state that only one process 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 _MAX_DUPLICATE_ASKS = 25
 _MAX_RANDOM_DRAWS = 5000
 _MAX_SCREENED_ASKS = 4
+# The sampler models at most the last HISTORY_WINDOW finished trials (and its study is rebuilt
+# from them when it reaches twice that): TPE's and NSGA-II's cost per ask grows with the trials
+# they see, and 100k trials made each ask take seconds. Every config ever run stays "seen".
+HISTORY_WINDOW = 1000
 
 
 def distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
@@ -54,28 +59,58 @@ def make_optuna_sampler(spec: CampaignSpec) -> optuna.samplers.BaseSampler:
     )
 
 
+# What the sampler keeps of a finished trial: config, state, objectives, metrics.
+_Result = tuple[Config, TrialState, dict[str, float] | None, dict[str, float]]
+
+
 class AskTellSampler:
     """Proposes configs for a campaign; told the objectives of every finished trial."""
 
-    def __init__(self, spec: CampaignSpec, space: SearchSpace) -> None:
+    def __init__(
+        self, spec: CampaignSpec, space: SearchSpace, history_window: int = HISTORY_WINDOW
+    ) -> None:
         self._spec = spec
         self._space = space
         self._fixed = dict(spec.fixed)
         self._dists = {k: d for k, d in distributions(space).items() if k not in self._fixed}
-        self._study = optuna.create_study(
-            directions=[StudyDirection[o.resolved_direction.upper()] for o in spec.objectives],
-            sampler=make_optuna_sampler(spec),
-        )
+        self._optuna_sampler = make_optuna_sampler(spec)
+        self._study = self._new_study()
+        self._window = history_window
+        self._recent: deque[_Result] = deque(maxlen=history_window)
+        self._study_size = 0  # trials in the in-memory study, asked or added
         self._open: dict[str, list[optuna.trial.Trial]] = {}  # config hash -> asked trials
         self._seen: set[str] = set()
         self._rng = np.random.default_rng(spec.sampler.seed)
 
+    def _new_study(self) -> optuna.Study:
+        return optuna.create_study(
+            directions=[
+                StudyDirection[o.resolved_direction.upper()] for o in self._spec.objectives
+            ],
+            sampler=self._optuna_sampler,
+        )
+
     def replay(self, trials: Sequence[TrialRecord]) -> None:
-        """Teach the study every stored trial: finished ones with their results."""
+        """Teach the study the stored trials: all configs as seen, the last finished modelled."""
+        finished: deque[TrialRecord] = deque(maxlen=self._window)
         for t in trials:
             self._seen.add(t.config_hash)
             if t.state.is_finished:
-                self._study.add_trial(self._frozen(t.config, t.state, t.objectives, t.metrics))
+                finished.append(t)
+        for t in finished:
+            self._remember((t.config, t.state, t.objectives, t.metrics))
+
+    def _remember(self, result: _Result, told: bool = False) -> None:
+        """Keep ``result`` in the window; add it to the study unless it was told there."""
+        self._recent.append(result)
+        if not told:
+            self._study.add_trial(self._frozen(*result))
+            self._study_size += 1
+        if self._study_size > 2 * self._window:
+            # Rebuild from the window, so the sampler's cost per ask stays bounded.
+            self._study = self._new_study()
+            self._study.add_trials([self._frozen(*result) for result in self._recent])
+            self._study_size = len(self._recent)
 
     def _values(self, objectives: dict[str, float] | None) -> list[float] | None:
         if not objectives:
@@ -113,6 +148,7 @@ class AskTellSampler:
         screened_out = 0
         for _ in range(_MAX_DUPLICATE_ASKS):
             trial = self._study.ask(self._dists)
+            self._study_size += 1
             config = self._space.validate({**trial.params, **self._fixed})
             key = self._space.hash(config)
             admitted = self._admitted(config)
@@ -154,18 +190,27 @@ class AskTellSampler:
     ) -> None:
         key = self._space.hash(config)
         asked = self._open.get(key)
+        result: _Result = (config, state, objectives, metrics)
         if not asked:
             # Not asked by this process (resumed, or drawn at random): record it as history.
-            self._study.add_trial(self._frozen(config, state, objectives, metrics))
+            self._remember(result)
             return
         trial = asked.pop()
+        if trial.study is not self._study:  # asked before a rebuild: tell it as history
+            self._remember(result)
+            return
         values = self._values(objectives) if state == TrialState.COMPLETE else None
         if values is None:
             self._study.tell(trial, state=OptunaState.FAIL)
-            return
-        for key, violation in self._constraint_values(metrics).items():
-            trial.set_constraint(key, violation)
-        self._study.tell(trial, values)
+        else:
+            for name, violation in self._constraint_values(metrics).items():
+                trial.set_constraint(name, violation)
+            self._study.tell(trial, values)
+        self._remember(result, told=True)
+
+    def mark_seen(self, config: Config) -> None:
+        """A config another controller runs: never propose it here."""
+        self._seen.add(self._space.hash(config))
 
     def forget(self, config: Config) -> None:
         """A trial was never run (e.g. interrupted before submission): free its config."""

@@ -12,6 +12,7 @@ are atomic there too.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import (
     ArgumentError,
+    DBAPIError,
     IntegrityError,
     OperationalError,
     SQLAlchemyError,
@@ -30,8 +32,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from nas.errors import CodecnasError, StorageError
+from nas.storage.retrying import TransientStorageError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long store operations wait for a lost database to come back (see retrying.py).
+RETRY_SECONDS_VARIABLE = "CODECNAS_DB_RETRY_SECONDS"
+DEFAULT_RETRY_SECONDS = 120.0
+# Driver messages of a refused or lost connection (psycopg 3 / libpq), as opposed to an error in
+# the statement; "database is locked" is not among them (SQLite's busy timeout handles that).
+_LOST_CONNECTION = re.compile(
+    r"connection refused|could not connect|connection failed|server closed the connection"
+    r"|terminating connection|connection is closed|connection already closed|consuming input"
+    r"|the database system is (starting up|shutting down|in recovery mode)|connection reset"
+    r"|ssl syscall|no connection to the server|server conn crashed",
+    re.IGNORECASE,
+)
 # Execution option that marks a connection as "will write": SQLite then begins IMMEDIATE.
 _WRITE_OPTION = "codecnas_write"
 
@@ -53,6 +68,28 @@ def _driver_message(exc: SQLAlchemyError) -> str:
     if orig is not None:
         return f"{type(orig).__name__}: {str(orig).strip()}"
     return f"{type(exc).__name__}: {exc}"
+
+
+def is_lost_connection(exc: SQLAlchemyError) -> bool:
+    """True when ``exc`` says the server is unreachable or dropped the connection."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return bool(_LOST_CONNECTION.search(str(getattr(exc, "orig", None) or exc)))
+
+
+def retry_seconds_from_environment() -> float:
+    raw = os.environ.get(RETRY_SECONDS_VARIABLE, "")
+    if not raw.strip():
+        return DEFAULT_RETRY_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise StorageError(
+            f"{RETRY_SECONDS_VARIABLE} must be a number of seconds >= 0, got {raw!r}"
+        )
+    return value
 
 
 def _is_in_memory_sqlite(url: URL) -> bool:
@@ -111,9 +148,12 @@ def _create_engine(url: str) -> Engine:
 class Database:
     """An engine plus session factories whose errors are translated to codecnas errors."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, retry_seconds: float | None = None) -> None:
         self.url = url
         self.display_url = mask_url(url)
+        self.retry_seconds = (
+            retry_seconds_from_environment() if retry_seconds is None else retry_seconds
+        )
         self.engine = _create_engine(url)
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
@@ -138,14 +178,19 @@ class Database:
             raise StorageError(
                 f"{operation}: integrity error on {self.display_url}: {_driver_message(exc)}"
             ) from exc
-        except OperationalError as exc:
+        except SQLAlchemyError as exc:
+            if is_lost_connection(exc):
+                raise TransientStorageError(
+                    f"{operation}: lost the connection to database {self.display_url}: "
+                    f"{_driver_message(exc)}"
+                ) from exc
+            if not isinstance(exc, OperationalError):
+                raise StorageError(
+                    f"{operation}: database error on {self.display_url}: {_driver_message(exc)}"
+                ) from exc
             raise StorageError(
                 f"{operation}: database {self.display_url} unreachable or locked: "
                 f"{_driver_message(exc)}"
-            ) from exc
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"{operation}: database error on {self.display_url}: {_driver_message(exc)}"
             ) from exc
 
     @contextmanager

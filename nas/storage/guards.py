@@ -29,23 +29,49 @@ def transition(
     allowed: Iterable[TrialState],
     values: dict[Any, Any],
     action: str,
+    lease_owner: str | None = None,
 ) -> None:
-    """Atomically change a trial that is in one of the ``allowed`` states, or raise."""
+    """Atomically change a trial that is in one of the ``allowed`` states, or raise.
+
+    With ``lease_owner``, the trial must also be leased by that owner: a controller whose lease
+    expired (and was taken over) cannot record anything for the trial any more.
+    """
     statement = update(Trial).where(Trial.id == trial_id, Trial.state.in_(tuple(allowed)))
+    if lease_owner is not None:
+        statement = statement.where(Trial.lease_owner == lease_owner)
     if rowcount(session, statement.values(values)) != 1:
-        raise state_conflict(session, trial_id, action)
+        raise state_conflict(session, trial_id, action, lease_owner)
 
 
-def state_conflict(session: Session, trial_id: int, action: str) -> Exception:
+def done_before(
+    session: Session, trial_id: int, state: TrialState, lease_owner: str | None
+) -> TrialRecord | None:
+    """The trial if ``lease_owner`` already moved it to ``state``: a retried call that had
+    succeeded before the connection was lost returns the stored result instead of failing."""
+    if lease_owner is None:
+        return None
     row = session.execute(
-        select(Trial.number, Trial.campaign_id, Trial.state, Trial.worker).where(
+        select(Trial.state, Trial.lease_owner).where(Trial.id == trial_id)
+    ).one_or_none()
+    if row is None or row[0] != state or row[1] != lease_owner:
+        return None
+    return one_trial(session, trial_id)
+
+
+def state_conflict(
+    session: Session, trial_id: int, action: str, lease_owner: str | None = None
+) -> Exception:
+    row = session.execute(
+        select(Trial.number, Trial.campaign_id, Trial.state, Trial.worker, Trial.lease_owner).where(
             Trial.id == trial_id
         )
     ).one_or_none()
     if row is None:
         return NotFoundError(f"trial {trial_id!r} not found")
-    number, campaign_id, state, worker = row
+    number, campaign_id, state, worker, holder = row
     where = f" on worker {worker!r}" if state == TrialState.RUNNING and worker else ""
+    if lease_owner is not None and holder != lease_owner:
+        where += f", leased by {holder!r}, not by {lease_owner!r}"
     return StateConflictError(
         f"cannot {action} trial {trial_id} (number {number} of campaign {campaign_id}): "
         f"it is {TrialState(state).value}{where}"

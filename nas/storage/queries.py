@@ -23,6 +23,7 @@ from nas.errors import InvalidValueError, NotFoundError
 from nas.storage import guards, records
 from nas.storage.artifacts import ArtifactStore
 from nas.storage.database import Database
+from nas.storage.retrying import retry_transient
 from nas.storage.schema import (
     ArtifactRow,
     Campaign,
@@ -40,6 +41,7 @@ class CampaignQueries:
     _db: Database
     _artifacts: ArtifactStore
 
+    @retry_transient
     def campaign(self, ref: int | str) -> CampaignRecord:
         """A campaign by id (int) or name (str)."""
         with self._db.session(f"read campaign {ref!r}") as session:
@@ -51,15 +53,18 @@ class CampaignQueries:
                 raise NotFoundError(f"campaign {ref!r} not found")
             return records.campaign_record(row)
 
+    @retry_transient
     def campaigns(self) -> list[CampaignRecord]:
         with self._db.session("list campaigns") as session:
             rows = session.scalars(select(Campaign).order_by(Campaign.id))
             return [records.campaign_record(row) for row in rows]
 
+    @retry_transient
     def trial(self, trial_id: int) -> TrialRecord:
         with self._db.session(f"read trial {trial_id}") as session:
             return guards.one_trial(session, trial_id)
 
+    @retry_transient
     def trials(self, campaign_id: int, state: TrialState | None = None) -> list[TrialRecord]:
         """The campaign's trials ordered by number, optionally only those in ``state``."""
         with self._db.session(f"list trials of campaign {campaign_id}") as session:
@@ -80,6 +85,7 @@ class CampaignQueries:
                 where = where & (Trial.campaign_id == campaign_id)
             return records.load_trials(session, where)
 
+    @retry_transient
     def count_trials(self, campaign_id: int) -> dict[TrialState, int]:
         with self._db.session(f"count trials of campaign {campaign_id}") as session:
             guards.require_campaign(session, campaign_id)
@@ -137,12 +143,14 @@ class CampaignQueries:
                 raise NotFoundError(f"trial {trial_id!r} not found")
             return cast(JsonDict | None, row[0])
 
+    @retry_transient
     def front(self, campaign_id: int) -> list[TrialRecord]:
         with self._db.session(f"read the front of campaign {campaign_id}") as session:
             guards.require_campaign(session, campaign_id)
             members = select(FrontMember.trial_id).where(FrontMember.campaign_id == campaign_id)
             return records.load_trials(session, Trial.id.in_(members))
 
+    @retry_transient
     def hypervolume_history(self, campaign_id: int) -> list[HypervolumePoint]:
         with self._db.session(f"read hypervolume history of campaign {campaign_id}") as session:
             guards.require_campaign(session, campaign_id)

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from nas.domain import (
     ArtifactPayload,
@@ -24,19 +24,22 @@ from nas.domain import (
     TrialRecord,
     TrialState,
 )
-from nas.errors import DuplicateError, InvalidValueError, NotFoundError, StateConflictError
+from nas.errors import DuplicateError, InvalidValueError, NotFoundError
 from nas.storage import guards, records, validation
 from nas.storage.artifacts import ArtifactStore
+from nas.storage.bench_queue import BenchQueue
 from nas.storage.browsing import TrialBrowsing
 from nas.storage.database import Database
+from nas.storage.front_writes import FrontWrites
+from nas.storage.funnel_store import FunnelStore
+from nas.storage.leases import LeaseStore
 from nas.storage.migrate import upgrade_to_head
 from nas.storage.queries import CampaignQueries
 from nas.storage.rating_store import RatingStore
+from nas.storage.retrying import retry_transient
 from nas.storage.schema import (
     ArtifactRow,
     Campaign,
-    FrontMember,
-    HypervolumeRow,
     ImageMetric,
     Trial,
     TrialMetric,
@@ -47,7 +50,16 @@ from nas.storage.tokens import TokenStore
 _UNFINISHED = (TrialState.PENDING, TrialState.RUNNING)
 
 
-class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
+class CampaignStore(
+    CampaignQueries,
+    TrialBrowsing,
+    TokenStore,
+    RatingStore,
+    BenchQueue,
+    FunnelStore,
+    LeaseStore,
+    FrontWrites,
+):
     """Opens (and creates or upgrades, with Alembic) the database at ``url``.
 
     The read queries, the dashboard's paging queries, tokens and ratings live in the mixins.
@@ -113,6 +125,7 @@ class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
             session.flush()
             return records.campaign_record(row)
 
+    @retry_transient
     def set_campaign_status(self, campaign_id: int, status: CampaignStatus) -> None:
         status = CampaignStatus(status)
         with self._db.session(f"set status of campaign {campaign_id}", write=True) as session:
@@ -181,6 +194,7 @@ class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
             guards.transition(session, trial_id, (TrialState.PENDING,), values, "start")
             return guards.one_trial(session, trial_id)
 
+    @retry_transient
     def complete_trial(
         self,
         trial_id: int,
@@ -192,8 +206,12 @@ class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
         objectives: dict[str, float],
         feasible: bool,
         worker: str | None = None,
+        lease_owner: str | None = None,
     ) -> TrialRecord:
         """Record a trial's results, all or nothing. The trial must be PENDING or RUNNING.
+
+        With ``lease_owner`` the trial must be leased by it (StateConflictError otherwise), and a
+        call repeated after it succeeded returns the stored trial (see retrying.py).
 
         Artifact files are written first (a file nobody references is harmless; a row pointing
         at a missing file is not), then every row and the COMPLETE state in one transaction.
@@ -206,8 +224,11 @@ class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
         if not isinstance(feasible, bool):
             raise InvalidValueError(f"feasible must be a bool, got {feasible!r}")
         # Cheap early refusal, so a finished trial does not leave files behind; the conditional
-        # update below is what actually guarantees it.
-        self._require_unfinished(trial_id, "complete")
+        # update below is what actually guarantees it. A repeated call that had succeeded
+        # (see retrying.py) gets the stored trial back.
+        earlier = self._require_unfinished(trial_id, "complete", lease_owner)
+        if earlier is not None:
+            return earlier
         stored = [(payload, *self._artifacts.put(bytes(payload.data))) for payload in artifacts]
 
         with self._db.session(f"complete trial {trial_id}", write=True) as session:
@@ -218,10 +239,11 @@ class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
                 Trial.objectives: objectives,
                 Trial.feasible: feasible,
                 Trial.error: None,
+                Trial.lease_expires_at: None,
             }
             if worker is not None:
                 values[Trial.worker] = worker
-            guards.transition(session, trial_id, _UNFINISHED, values, "complete")
+            guards.transition(session, trial_id, _UNFINISHED, values, "complete", lease_owner)
             session.add_all(
                 TrialMetric(trial_id=trial_id, name=name, value=value)
                 for name, value in metrics.items()
@@ -245,87 +267,60 @@ class CampaignStore(CampaignQueries, TrialBrowsing, TokenStore, RatingStore):
             session.flush()
             return guards.one_trial(session, trial_id)
 
-    def fail_trial(self, trial_id: int, error: str, worker: str | None = None) -> TrialRecord:
-        """PENDING or RUNNING -> FAILED, keeping the error text."""
+    @retry_transient
+    def fail_trial(
+        self,
+        trial_id: int,
+        error: str,
+        worker: str | None = None,
+        lease_owner: str | None = None,
+    ) -> TrialRecord:
+        """PENDING or RUNNING -> FAILED, keeping the error text (``lease_owner``: as complete)."""
         if not isinstance(error, str):
             raise InvalidValueError(f"error of trial {trial_id} must be a string, got {error!r}")
         with self._db.session(f"fail trial {trial_id}", write=True) as session:
+            earlier = guards.done_before(session, trial_id, TrialState.FAILED, lease_owner)
+            if earlier is not None:
+                return earlier
             values: dict[Any, Any] = {
                 Trial.state: TrialState.FAILED,
                 Trial.error: error,
                 Trial.finished_at: utc_now(),
+                Trial.lease_expires_at: None,
             }
             if worker is not None:
                 values[Trial.worker] = worker
-            guards.transition(session, trial_id, _UNFINISHED, values, "fail")
+            guards.transition(session, trial_id, _UNFINISHED, values, "fail", lease_owner)
             return guards.one_trial(session, trial_id)
 
-    def requeue_trial(self, trial_id: int) -> TrialRecord:
+    @retry_transient
+    def requeue_trial(self, trial_id: int, lease_owner: str | None = None) -> TrialRecord:
         """RUNNING -> PENDING when its worker was lost: it runs again, its attempts kept."""
         with self._db.session(f"requeue trial {trial_id}", write=True) as session:
-            values: dict[Any, Any] = {Trial.state: TrialState.PENDING, Trial.worker: None}
-            guards.transition(session, trial_id, (TrialState.RUNNING,), values, "requeue")
+            values: dict[Any, Any] = {
+                Trial.state: TrialState.PENDING,
+                Trial.worker: None,
+                Trial.lease_owner: None,
+                Trial.lease_expires_at: None,
+            }
+            guards.transition(
+                session, trial_id, (TrialState.RUNNING,), values, "requeue", lease_owner
+            )
             return guards.one_trial(session, trial_id)
-
-    def requeue_unfinished(self, campaign_id: int) -> list[TrialRecord]:
-        """RUNNING -> PENDING (on resume, attempts kept); returns every PENDING trial."""
-        with self._db.session(f"requeue trials of campaign {campaign_id}", write=True) as session:
-            guards.require_campaign(session, campaign_id, lock=True)
-            session.execute(
-                update(Trial)
-                .where(Trial.campaign_id == campaign_id, Trial.state == TrialState.RUNNING)
-                .values({Trial.state: TrialState.PENDING, Trial.worker: None})
-                .execution_options(synchronize_session=False)
-            )
-            return records.load_trials(
-                session,
-                (Trial.campaign_id == campaign_id) & (Trial.state == TrialState.PENDING),
-            )
-
-    # ---------------------------------------------------------------- Pareto front
-
-    def replace_front(
-        self, campaign_id: int, trial_ids: list[int], hypervolume: float, n_complete: int
-    ) -> None:
-        """Make ``trial_ids`` (COMPLETE trials of the campaign) its front; log the hypervolume."""
-        ids = guards.distinct_ids(trial_ids)
-        hypervolume = validation.finite(hypervolume, "hypervolume")
-        if isinstance(n_complete, bool) or not isinstance(n_complete, int) or n_complete < 0:
-            raise InvalidValueError(f"n_complete must be an integer >= 0, got {n_complete!r}")
-        with self._db.session(
-            f"replace the front of campaign {campaign_id}", write=True
-        ) as session:
-            guards.require_campaign(session, campaign_id, lock=True)
-            rows = session.execute(
-                select(Trial.id, Trial.state).where(
-                    Trial.campaign_id == campaign_id, Trial.id.in_(ids)
-                )
-            )
-            states = {trial_id: state for trial_id, state in rows}
-            missing = [i for i in ids if i not in states]
-            if missing:
-                raise NotFoundError(f"trials {missing} not found in campaign {campaign_id}")
-            unfinished = [i for i in ids if states[i] != TrialState.COMPLETE]
-            if unfinished:
-                raise StateConflictError(
-                    f"trials {unfinished} of campaign {campaign_id} are not complete; "
-                    "only complete trials can be on the front"
-                )
-            session.execute(delete(FrontMember).where(FrontMember.campaign_id == campaign_id))
-            session.add_all(FrontMember(campaign_id=campaign_id, trial_id=i) for i in ids)
-            session.add(
-                HypervolumeRow(
-                    campaign_id=campaign_id,
-                    n_complete=n_complete,
-                    hypervolume=hypervolume,
-                    recorded_at=utc_now(),
-                )
-            )
 
     # ---------------------------------------------------------------- helpers
 
-    def _require_unfinished(self, trial_id: int, action: str) -> None:
+    def _require_unfinished(
+        self, trial_id: int, action: str, lease_owner: str | None = None
+    ) -> TrialRecord | None:
+        """None if the trial is unfinished; the trial if ``lease_owner`` completed it; or raise."""
         with self._db.session(f"check trial {trial_id}") as session:
-            state = session.scalar(select(Trial.state).where(Trial.id == trial_id))
-            if state is None or TrialState(state).is_finished:
-                raise guards.state_conflict(session, trial_id, action)
+            row = session.execute(
+                select(Trial.state, Trial.lease_owner).where(Trial.id == trial_id)
+            ).one_or_none()
+            if row is not None and not TrialState(row[0]).is_finished:
+                return None
+            if row is not None and lease_owner is not None and row[1] == lease_owner:
+                if row[0] == TrialState.COMPLETE:
+                    return guards.one_trial(session, trial_id)
+            raise guards.state_conflict(session, trial_id, action, lease_owner)

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from nas.bench_domain import BenchJobState
 from nas.domain import CampaignStatus, TrialState
 from nas.ratings import Outcome
 from nas.storage.access import Role
@@ -242,13 +243,6 @@ class PairwiseRatingRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
-class BenchJobState(enum.StrEnum):
-    QUEUED = "queued"
-    LEASED = "leased"
-    DONE = "done"
-    FAILED = "failed"
-
-
 class AgentRow(Base):
     """A registered benchmark agent and the device it measures on."""
 
@@ -256,9 +250,7 @@ class AgentRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    token_id: Mapped[int | None] = mapped_column(
-        ForeignKey("api_tokens.id", ondelete="SET NULL")
-    )
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"))
     device: Mapped[str] = mapped_column(String(200))
     backend: Mapped[str] = mapped_column(String(100))
     # model, OS, runtime version, compute units: what the agent said of itself.
@@ -304,7 +296,12 @@ class BenchResultRow(Base):
     __table_args__ = (
         # Named by hand: the generated name exceeds Postgres's 63-character limit.
         UniqueConstraint(
-            "model_sha256", "device", "backend", "precision", "part", "tile",
+            "model_sha256",
+            "device",
+            "backend",
+            "precision",
+            "part",
+            "tile",
             name="uq_bench_results_cache_key",
         ),
     )
