@@ -10,9 +10,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from codecnas import codec_commands, serve_commands
+from codecnas import agent_commands, codec_commands, coreml_commands, serve_commands
 from codecnas.exporting import export_trial
-from codecnas.reports import choice_text, failed_table, front_table, status_table
+from codecnas.reports import choice_text, failed_table, front_table, funnel_table, status_table
 from codecnas.settings import Settings
 from nas.domain import CampaignRecord, TrialState
 from nas.errors import CodecnasError
@@ -27,6 +27,8 @@ campaign_app = typer.Typer(
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(codec_commands.app, name="codec")
 app.command("serve")(serve_commands.serve)
+app.command("agent")(agent_commands.agent)
+app.command("coreml-export")(coreml_commands.coreml_export)
 app.add_typer(serve_commands.token_app, name="token")
 console = Console()
 
@@ -49,6 +51,11 @@ def _show_result(store: CampaignStore, campaign: CampaignRecord) -> None:
 
 
 def _run(store: CampaignStore, campaign_id: int) -> None:
+    if parse_spec(store.campaign(campaign_id).spec).mode == "funnel":
+        from codecnas.funnel_running import run_funnel
+
+        run_funnel(store, campaign_id, console)
+        return
     # Imported here: Ray loads in seconds, and `serve`, `pareto` or `best` never need it.
     from codecnas.running import run_campaign
 
@@ -101,6 +108,9 @@ def campaign_status(campaign: str, db: str | None = DbOption) -> None:
             spec.budget.trials,
         )
     )
+    stages = store.funnel_stages(record.id)
+    if stages:
+        console.print(funnel_table(stages))
 
 
 @campaign_app.command("list")
@@ -125,6 +135,9 @@ def best(
     campaign: str,
     decode_ms: float = typer.Option(..., "--decode-ms", help="decode budget for a 12 MP image"),
     export: Path | None = typer.Option(None, "--export", help="write the codec to this folder"),
+    coreml: bool = typer.Option(
+        True, "--coreml/--no-coreml", help="with --export: also the Core ML packages"
+    ),
     db: str | None = DbOption,
 ) -> None:
     """The best codec whose 12 MP decode time fits the budget; optionally export it."""
@@ -137,7 +150,7 @@ def best(
     if export is not None:
         if not choice.fits:
             console.print("[yellow]exporting the closest trial, which is over the budget[/]")
-        for path in export_trial(store, choice.trial, export):
+        for path in export_trial(store, choice.trial, export, coreml=coreml):
             console.print(f"  wrote {path}")
     if not choice.fits:
         raise typer.Exit(code=1)

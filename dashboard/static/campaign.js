@@ -32,6 +32,10 @@ function renderHeader(c) {
 }
 
 function renderFunnel(c) {
+  if (c.funnel && c.funnel.length) {
+    renderFunnelStages(c.funnel);
+    return;
+  }
   const n = c.counts;
   const widest = Math.max(1, n.sampled);
   const bar = (name, value, cls) => el("div", { class: "funnel-row" },
@@ -45,6 +49,19 @@ function renderFunnel(c) {
     bar("on the front", n.front, "front"),
     el("p", { class: "hint", text: `${n.running} running, ${n.pending} pending, ${n.failed} failed; budget ${c.budget_trials ?? "?"} trials` }),
   );
+}
+
+// A funnel campaign: configs in and out of each stored stage, bars on a log scale (1M -> a few).
+function renderFunnelStages(stages) {
+  const widest = Math.log10(Math.max(10, stages[0].n_in));
+  const width = (value) => (100 * Math.log10(Math.max(1, value))) / widest;
+  const rows = stages.map((s) => el("div", { class: "funnel-row" },
+    el("span", { class: "funnel-label", text: s.stage }),
+    el("span", { class: "funnel-bar front", style: `width:${width(s.n_out)}%` }),
+    el("span", { class: "funnel-value", "data-stage": s.stage,
+      text: `${s.n_in.toLocaleString()} → ${s.n_out.toLocaleString()} (${s.seconds.toFixed(1)} s)` })));
+  $("funnel").replaceChildren(...rows,
+    el("p", { class: "hint", text: "configs in → out of each funnel stage (log scale)" }));
 }
 
 for (const button of document.querySelectorAll("button[data-action]")) {
