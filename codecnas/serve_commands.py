@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from codecnas.settings import Settings, UnsafeSettingsError, refuse_placeholder_secrets
+from codecnas.settings import (
+    Settings,
+    UnsafeSettingsError,
+    is_placeholder,
+    refuse_placeholder_secrets,
+)
+from nas.errors import CodecnasError
 from nas.storage import CampaignStore
 from nas.storage.access import Role
 
@@ -50,6 +57,21 @@ def dashboard_settings(
     )
 
 
+# Tokens a deployment chooses in its .env (docker-compose.yml): stored at start, by digest only.
+BOOTSTRAP_TOKENS = (("CODECNAS_ADMIN_TOKEN", Role.ADMIN), ("CODECNAS_AGENT_TOKEN", Role.AGENT))
+
+
+def bootstrap_tokens(store: CampaignStore, environ: Mapping[str, str]) -> list[str]:
+    """Store the tokens named by the environment (idempotent); the variables it used."""
+    used = []
+    for variable, role in BOOTSTRAP_TOKENS:
+        secret = environ.get(variable, "").strip()
+        if secret and not is_placeholder(secret):
+            store.ensure_token(variable.lower(), role, secret)
+            used.append(variable)
+    return used
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on (0.0.0.0: every interface)"),
     port: int = typer.Option(8000, min=1, max=65535),
@@ -72,6 +94,13 @@ def serve(
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     settings, store = _open(db)
+    try:
+        for variable in bootstrap_tokens(store, os.environ):
+            console.print(f"token from {variable} stored (as its SHA-256)")
+    except CodecnasError as exc:
+        store.close()
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
     app = create_app(dashboard_settings(settings, read_token, poll_seconds), store)
     reads = "need a token" if read_token else "are open"
     console.print(

@@ -50,7 +50,7 @@ class UnsafeSettingsError(ValueError):
     """A setting that must not be used in this profile (a placeholder secret in production)."""
 
 
-def _is_placeholder(value: str) -> bool:
+def is_placeholder(value: str) -> bool:
     flat = value.strip().lower()
     return any(p in flat for p in _PLACEHOLDERS)
 
@@ -66,9 +66,9 @@ def refuse_placeholder_secrets(environ: Mapping[str, str], database_url: str) ->
         raise UnsafeSettingsError(f"{PROFILE_VARIABLE} must be one of {PROFILES}, got {profile!r}")
     if profile == "local":
         return profile
-    bad = [name for name in SECRET_VARIABLES if _is_placeholder(environ.get(name, ""))]
+    bad = [name for name in SECRET_VARIABLES if is_placeholder(environ.get(name, ""))]
     password = _url_password(database_url)
-    if password is not None and _is_placeholder(password):
+    if password is not None and is_placeholder(password):
         bad.append("the password of CODECNAS_DATABASE_URL")
     if bad:
         raise UnsafeSettingsError(

@@ -44,6 +44,32 @@ class TokenStore:
             session.flush()
             return _record(row), secret
 
+    def ensure_token(self, name: str, role: Role | str, secret: str) -> TokenRecord:
+        """Store a token whose secret was chosen outside (a deployment's .env), once.
+
+        Starting again with the same secret returns the stored token; a secret already stored
+        with another role is refused rather than silently given a second role.
+        """
+        name = validation.name(name, "token name", 200)
+        role = Role(role)
+        if not isinstance(secret, str) or len(secret) < 16:
+            raise InvalidValueError(f"the secret of token {name!r} must be at least 16 characters")
+        digest = secret_digest(secret)
+        with self._db.session(f"ensure the {role.value} token {name!r}", write=True) as session:
+            row = session.scalars(
+                select(ApiToken).where(ApiToken.secret_sha256 == digest)
+            ).one_or_none()
+            if row is None:
+                row = ApiToken(name=name, role=role, secret_sha256=digest, created_at=utc_now())
+                session.add(row)
+                session.flush()
+            elif Role(row.role) != role or row.revoked_at is not None:
+                raise InvalidValueError(
+                    f"the secret of token {name!r} is stored already as token {row.id} "
+                    f"({Role(row.role).value}{', revoked' if row.revoked_at else ''})"
+                )
+            return _record(row)
+
     def authenticate(self, secret: str) -> TokenRecord | None:
         """The active token whose secret this is, or None (unknown or revoked)."""
         if not isinstance(secret, str) or not secret:
