@@ -75,19 +75,11 @@ def rate_positions(model: LearnedCodec) -> list[float | None]:
 
 
 def coder_for(model: LearnedCodec, rate: float | None = None) -> ImageCoder:
-    """How the CLI codes images: tile by tile (codec/tiled_codec.py) with the tile size the
-    architecture names; a variable-rate position other than the default codes the whole image
-    in one piece, since tiles carry no rate position."""
-    try:
-        from codec.tiled_codec import TiledCodec
-    except ImportError:  # tiling not in this build: whole images
-        return ModelCoder(model, rate)
-    if rate is not None:
-        return ModelCoder(model, rate)
-    architecture = model.architecture
-    tile = int(getattr(architecture, "tile_size", 512))
-    margin = int(getattr(architecture, "tile_margin", 4))
-    return TiledCodec(model, tile=tile, margin=margin)  # type: ignore[no-any-return,unused-ignore]
+    """How the CLI codes images: tile by tile (codec/tiled_codec.py) with the tile size and
+    margin the architecture names, at any rate position (each tile's bitstream records it)."""
+    from codec.tiled_codec import TiledCodec
+
+    return TiledCodec.for_model(model, rate=rate)
 
 
 DecodedHandler = Callable[[str, np.ndarray], None]

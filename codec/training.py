@@ -32,20 +32,26 @@ from codec.losses import (
 )
 from codec.metrics import psnr_from_mse
 from codec.text_render import TextRenderer
+from codec.training_records import (
+    LossWindow,
+    TrainingDiverged,
+    TrainingProgress,
+    TrainingReport,
+)
+from codec.variable_rate import RateSampler
 
 if TYPE_CHECKING:
     from codec.model import LearnedCodec
 
+__all__ = [
+    "TrainingConfig",
+    "TrainingDiverged",
+    "TrainingProgress",
+    "TrainingReport",
+    "train",
+]
+
 DEFAULT_TEXT_FRACTION = 0.5  # of the crops carry text when the text loss is on
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss or the gradient became NaN or infinite."""
-
-    def __init__(self, step: int, loss: float, detail: str) -> None:
-        super().__init__(f"training diverged at step {step}: loss {loss}, {detail}")
-        self.step = step
-        self.loss = loss
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class TrainingConfig:
     lr_decay_factor: float = 0.1
     grad_clip: float | None = 1.0  # max gradient norm; None: no clipping
     log_every: int = 100  # steps between progress reports
+    # Wall-clock budget: training stops after the step that exceeds it (steps is then a cap),
+    # and the learning-rate decay comes at lr_decay_at of the budget if that is earlier than
+    # lr_decay_at of the steps. None: run all the steps.
+    max_seconds: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "crop_size", "log_every"):
@@ -92,59 +102,18 @@ class TrainingConfig:
             )
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"TrainingConfig.grad_clip must be > 0 or None, got {self.grad_clip}")
+        if self.max_seconds is not None and not (
+            math.isfinite(self.max_seconds) and self.max_seconds > 0
+        ):
+            raise ValueError(
+                f"TrainingConfig.max_seconds must be finite and > 0 or None, got {self.max_seconds}"
+            )
 
     @property
     def effective_text_fraction(self) -> float:
         if self.text_fraction is not None:
             return self.text_fraction
         return DEFAULT_TEXT_FRACTION if self.loss.text > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class TrainingProgress:
-    """Means over the steps since the previous report."""
-
-    step: int
-    steps: int
-    loss: float
-    bpp: float
-    mse: float
-    psnr: float  # estimate from the mean MSE of the noisy training forward, dB
-    learning_rate: float
-    elapsed_s: float
-
-
-@dataclass(frozen=True)
-class TrainingReport:
-    """Means over the last tenth of the steps (and the first tenth, to show progress)."""
-
-    final_loss: float
-    initial_loss: float
-    bpp: float  # likelihood estimate on training crops, not a real bitstream
-    mse: float
-    psnr: float
-    steps_done: int
-    seconds: float
-
-
-@dataclass
-class _Window:
-    """Running sums for averaging losses over a span of steps."""
-
-    loss: float = 0.0
-    bpp: float = 0.0
-    mse: float = 0.0
-    count: int = 0
-
-    def add(self, loss: float, bpp: float, mse: float) -> None:
-        self.loss += loss
-        self.bpp += bpp
-        self.mse += mse
-        self.count += 1
-
-    def means(self) -> tuple[float, float, float]:
-        n = max(self.count, 1)
-        return self.loss / n, self.bpp / n, self.mse / n
 
 
 def _check_inputs(
@@ -168,31 +137,6 @@ def _check_inputs(
             f"must be a multiple of 2 * size_multiple = {2 * multiple}"
         )
     return TileLayout(tile, config.tile_margin)
-
-
-class _RateSampler:
-    """Variable-rate training: each step picks a rate position uniformly over the model's
-    points and trains it with the lambda of that position, from a geometric grid of lambdas
-    centred on config.lmbda (codec/variable_rate.py); a fixed-rate model keeps config.lmbda."""
-
-    def __init__(self, model: LearnedCodec, lmbda: float) -> None:
-        gains = getattr(model, "rate_gains", None)
-        self.points = int(gains.points) if gains is not None else 1
-        self.lmbda = lmbda
-        self.lambdas: tuple[float, ...] = (lmbda,)
-        if self.points > 1:
-            from codec.variable_rate import lambda_grid  # only variable-rate builds have it
-
-            self.lambdas = tuple(lambda_grid(lmbda, self.points))
-
-    def next(self) -> tuple[float | None, float]:
-        """(rate position for the forward, lambda); position None for a fixed-rate model."""
-        if self.points == 1:
-            return None, self.lmbda
-        from codec.variable_rate import lambda_at
-
-        position = float(torch.rand(()).item()) * (self.points - 1)
-        return position, float(lambda_at(position, self.lambdas))
 
 
 def _step_loss(
@@ -239,21 +183,19 @@ def train(
     crops = RandomCrops(images, config.crop_size, seed=config.seed)
     text_fraction = config.effective_text_fraction
     text = TextRenderer(seed=config.seed) if text_fraction > 0 else None
-    rates = _RateSampler(model, config.lmbda)
+    rates = RateSampler(model, config.lmbda)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    decay_step = (
-        round(config.lr_decay_at * config.steps)
-        if config.lr_decay_at is not None
-        else config.steps + 1
-    )
-    summary_span = max(1, math.ceil(config.steps / 10))
-    first, last, since_log = _Window(), _Window(), _Window()
+    history: list[tuple[float, float, float]] = []  # (loss, bpp, mse) of every step
+    since_log = LossWindow()
+    decayed = False
     started = time.perf_counter()
     model.train()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         for step in range(1, config.steps + 1):
-            if step == decay_step + 1:
+            elapsed = time.perf_counter() - started
+            if not decayed and _decay_due(config, step, elapsed):
+                decayed = True
                 for group in optimizer.param_groups:
                     group["lr"] *= config.lr_decay_factor
             x = crops.next_batch(config.batch_size)
@@ -273,12 +215,14 @@ def train(
             optimizer.step()
 
             values = (loss_value, bpp.item(), mse.item())
+            history.append(values)
             since_log.add(*values)
-            if step <= summary_span:
-                first.add(*values)
-            if step > config.steps - summary_span:
-                last.add(*values)
-            if on_progress is not None and (step % config.log_every == 0 or step == config.steps):
+            out_of_time = (
+                config.max_seconds is not None
+                and time.perf_counter() - started >= config.max_seconds
+            )
+            last_step = step == config.steps or out_of_time
+            if on_progress is not None and (step % config.log_every == 0 or last_step):
                 mean_loss, mean_bpp, mean_mse = since_log.means()
                 on_progress(
                     TrainingProgress(
@@ -292,12 +236,39 @@ def train(
                         time.perf_counter() - started,
                     )
                 )
-                since_log = _Window()
+                since_log = LossWindow()
+            if out_of_time:
+                break
+    return _finish(model, history, time.perf_counter() - started)
+
+
+def _decay_due(config: TrainingConfig, step: int, elapsed: float) -> bool:
+    """Whether the one learning-rate decay is due before this step (by steps or by time)."""
+    if config.lr_decay_at is None:
+        return False
+    by_steps = step > round(config.lr_decay_at * config.steps)
+    by_time = config.max_seconds is not None and elapsed >= config.lr_decay_at * config.max_seconds
+    return by_steps or by_time
+
+
+def _window(values: Sequence[tuple[float, float, float]]) -> LossWindow:
+    window = LossWindow()
+    for loss, bpp, mse in values:
+        window.add(loss, bpp, mse)
+    return window
+
+
+def _finish(
+    model: LearnedCodec, history: list[tuple[float, float, float]], seconds: float
+) -> TrainingReport:
+    """Check the parameters, prepare the model for coding, summarise the first and last tenth."""
+    span = max(1, math.ceil(len(history) / 10))
+    last = _window(history[-span:])
     # the last optimizer step is not followed by a forward pass that would catch it
     for name, parameter in model.named_parameters():
         if not torch.isfinite(parameter).all():
             raise TrainingDiverged(
-                config.steps,
+                len(history),
                 last.means()[0],
                 f"parameter {name!r} is not finite after the last step",
             )
@@ -306,10 +277,10 @@ def train(
     final_loss, final_bpp, final_mse = last.means()
     return TrainingReport(
         final_loss,
-        first.means()[0],
+        _window(history[:span]).means()[0],
         final_bpp,
         final_mse,
         psnr_from_mse(final_mse),
-        config.steps,
-        time.perf_counter() - started,
+        len(history),
+        seconds,
     )

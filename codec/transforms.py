@@ -9,6 +9,7 @@ transform stays non-linear even without blocks.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from codec.architecture import CodecArchitecture, ResamplingKind, StageSpec
@@ -19,6 +20,12 @@ HYPER_STAGES = 2  # the hyper transforms down-sample twice more
 # The hyper transforms keep Balle's strided convolutions whatever the backbone's resampling:
 # they run at 1/16 to 1/64 of the pixels, where their cost hardly matters.
 HYPER_RESAMPLING: ResamplingKind = "conv"
+# PyTorch's default initialisation shrinks the signal ~2.5x per resampling layer, so a fresh
+# 4-stage analysis gives latents of std ~0.04 that all round to 0: the synthesis sees nothing
+# but zeros and training spends its first thousands of steps growing the latent. The layer
+# that produces the latent starts this much larger (and the synthesis' first layer this much
+# smaller, so the initial reconstruction is unchanged): latents of std ~0.5-1 at step 0.
+LATENT_INIT_GAIN = 16.0
 
 
 def _blocks(arch: CodecArchitecture, spec: StageSpec) -> list[nn.Module]:
@@ -36,7 +43,9 @@ def analysis_transform(arch: CodecArchitecture) -> nn.Sequential:
         layers += [downsample(arch.resampling, in_ch, spec.channels)]
         layers += [make_activation(arch.activation), *_blocks(arch, spec)]
         in_ch = spec.channels
-    layers.append(downsample(arch.resampling, in_ch, arch.latent_channels))
+    layers.append(
+        _rescaled(downsample(arch.resampling, in_ch, arch.latent_channels), LATENT_INIT_GAIN)
+    )
     return nn.Sequential(*layers)
 
 
@@ -44,12 +53,25 @@ def synthesis_transform(arch: CodecArchitecture) -> nn.Sequential:
     """y_hat (B,M,h,w) -> x_hat (B,3,h*2^s,w*2^s); mirrors analysis_transform."""
     layers: list[nn.Module] = []
     in_ch = arch.latent_channels
-    for spec in reversed(arch.synthesis_stages):
-        layers += [upsample(arch.resampling, in_ch, spec.channels)]
+    for index, spec in enumerate(reversed(arch.synthesis_stages)):
+        layer = upsample(arch.resampling, in_ch, spec.channels)
+        layers += [_rescaled(layer, 1.0 / LATENT_INIT_GAIN, bias=False) if index == 0 else layer]
         layers += [make_activation(arch.activation), *_blocks(arch, spec)]
         in_ch = spec.channels
-    layers.append(upsample(arch.resampling, in_ch, 3))
+    last = upsample(arch.resampling, in_ch, 3)
+    layers.append(_rescaled(last, 1.0 / LATENT_INIT_GAIN, bias=False) if not layers else last)
     return nn.Sequential(*layers)
+
+
+@torch.no_grad()
+def _rescaled(layer: nn.Module, factor: float, bias: bool = True) -> nn.Module:
+    """The resampling layer with its initial weights (and bias) multiplied by `factor`."""
+    conv = getattr(layer, "conv", layer)  # Haar / pixel-shuffle layers wrap one conv
+    assert isinstance(conv, nn.Conv2d | nn.ConvTranspose2d)
+    conv.weight.mul_(factor)
+    if bias and conv.bias is not None:
+        conv.bias.mul_(factor)
+    return layer
 
 
 def hyper_analysis_transform(arch: CodecArchitecture) -> nn.Sequential:

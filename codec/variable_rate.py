@@ -20,9 +20,13 @@ from codec.errors import BitstreamError
 
 RATE_UNITS = 256  # bitstream steps per rate point
 MAX_RATE_CODE = (1 << 16) - 1  # stored as uint16
-# Initial gain ratio between neighbouring points: 2 doubles the latent's spread per point,
-# which already orders the rates before any training.
-INITIAL_POINT_RATIO = 2.0
+# Ratio of the highest to the lowest lambda a variable-rate model trains (codec/training.py).
+LAMBDA_SPAN = 16.0
+# Initial gains: the MSE-optimal quantization step goes as 1/sqrt(lambda), so the gains start
+# spread over sqrt(LAMBDA_SPAN), geometric mean 1. They used to start at 1 (top) down to 2**-5,
+# which rounded the lowest points' latents (std ~0.04 at initialisation) to all zeros: those
+# points trained blind for thousands of steps and dragged the shared transforms with them.
+INITIAL_GAIN_SPREAD = math.sqrt(LAMBDA_SPAN)
 
 
 def rate_code(position: float, points: int) -> int:
@@ -38,7 +42,7 @@ def position_of_code(code: int) -> float:
     return code / RATE_UNITS
 
 
-def lambda_grid(center: float, points: int, span: float = 16.0) -> tuple[float, ...]:
+def lambda_grid(center: float, points: int, span: float = LAMBDA_SPAN) -> tuple[float, ...]:
     """`points` lambdas spaced geometrically over [center/sqrt(span), center*sqrt(span)]."""
     if points < 1 or not center > 0 or not span >= 1:
         raise ValueError(f"bad lambda grid: center={center!r} points={points!r} span={span!r}")
@@ -63,8 +67,8 @@ class RateGains(nn.Module):
         if points < 2:
             raise ValueError(f"a variable-rate model needs >= 2 rate points, got {points}")
         self.points = points
-        steps = torch.arange(points, dtype=torch.float32) - (points - 1)
-        log_gain = (steps * math.log(INITIAL_POINT_RATIO)).view(-1, 1).expand(-1, channels)
+        steps = torch.arange(points, dtype=torch.float32) / (points - 1) - 0.5
+        log_gain = (steps * math.log(INITIAL_GAIN_SPREAD)).view(-1, 1).expand(-1, channels)
         self.log_gain = nn.Parameter(log_gain.clone())
         self.log_inverse_gain = nn.Parameter(-log_gain.clone())
 
@@ -123,3 +127,24 @@ def check_rate_code(rate_gains: RateGains | None, code: int) -> None:
             f"bitstream asks for rate code {code}, beyond this model's {points} rate "
             f"point(s) (max {(points - 1) * RATE_UNITS})"
         )
+
+
+class RateSampler:
+    """Variable-rate training: each step picks a rate position uniformly over the model's
+    points and trains it with the lambda of that position, from a geometric grid of lambdas
+    centred on the given lmbda (lambda_grid); a fixed-rate model keeps lmbda."""
+
+    def __init__(self, model: nn.Module, lmbda: float) -> None:
+        gains = getattr(model, "rate_gains", None)
+        self.points = int(gains.points) if gains is not None else 1
+        self.lmbda = lmbda
+        self.lambdas: tuple[float, ...] = (lmbda,)
+        if self.points > 1:
+            self.lambdas = tuple(lambda_grid(lmbda, self.points))
+
+    def next(self) -> tuple[float | None, float]:
+        """(rate position for the forward, lambda); position None for a fixed-rate model."""
+        if self.points == 1:
+            return None, self.lmbda
+        position = float(torch.rand(()).item()) * (self.points - 1)
+        return position, float(lambda_at(position, self.lambdas))
