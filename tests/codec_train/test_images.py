@@ -62,7 +62,7 @@ def mixed_folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_folder_loads_good_images_and_names_every_bad_file_in_one_warning(mixed_folder: Path) -> None:
+def test_folder_loads_good_images_and_names_bad_files_in_one_warning(mixed_folder: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         images = load_images(str(mixed_folder))
