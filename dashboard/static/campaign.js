@@ -269,6 +269,8 @@ async function start() {
   state.table = new TrialsTable(campaignId, state.detail.objectives.map((o) => o.metric));
   renderHeader(state.detail);
   renderFunnel(state.detail);
+  // A funnel campaign's stages come with the status (not the details): draw them at once.
+  api(`/api/campaigns/${campaignId}/status`).then(renderFunnel).catch(showError);
   fillMetricSelects(state.detail);
   state.signature = signature(state.detail);
   await Promise.all([charts, state.table.load()]);

@@ -172,3 +172,23 @@ def _drive(
         assert page.locator(".swagger-ui .opblock").count() >= 20
         assert errors == [], errors
         assert outside == [], outside
+
+
+def test_a_funnel_campaign_page_draws_its_stages(browser: object, tmp_path: Path) -> None:
+    from nas.funnel.domain import FunnelStageRecord
+
+    store = CampaignStore(f"sqlite:///{tmp_path / 'funnel.sqlite'}", tmp_path / "artifacts")
+    try:
+        cid = populate(store).campaign.id
+        stages = [("screen", 1_000_000, 3_180), ("predict", 3_180, 562), ("measure", 562, 6)]
+        for position, (name, n_in, n_out) in enumerate(stages):
+            store.record_funnel_stage(cid, FunnelStageRecord(name, position, n_in, n_out, 1.5, {}))
+        with LiveServer(create_app(dashboard_settings(tmp_path), store)) as server:
+            page = browser.new_page()  # type: ignore[attr-defined]
+            page.goto(f"{server.url}/campaigns/{cid}")
+            screen = page.locator("[data-stage='screen']")
+            screen.wait_for(timeout=TIMEOUT_MS)
+            assert screen.inner_text() == "1,000,000 → 3,180 (1.5 s)"
+            assert page.locator("#funnel .funnel-row").count() == len(stages)
+    finally:
+        store.close()
