@@ -224,16 +224,10 @@ class Controller:
         return True
 
     def _record_success(self, outcome: TrialOutcome) -> TrialRecord:
-        missing = [m for m in self.spec.objective_names if m not in outcome.metrics]
-        if missing:
-            return self._fail(
-                outcome.trial_id, f"worker did not report objective metric(s) {missing}", outcome
-            )
-        objectives = {m: outcome.metrics[m] for m in self.spec.objective_names}
-        feasible = all(
-            c.metric in outcome.metrics and c.violation(outcome.metrics[c.metric]) <= 0
-            for c in self.spec.constraints
-        )
+        try:
+            objectives, feasible = self.spec.score(outcome.metrics)
+        except ValueError as exc:
+            return self._fail(outcome.trial_id, str(exc), outcome)
         try:
             return self.store.complete_trial(
                 outcome.trial_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -223,6 +224,19 @@ class CampaignSpec(_Strict):
     @property
     def objective_names(self) -> list[str]:
         return [o.metric for o in self.objectives]
+
+    def score(self, metrics: Mapping[str, float]) -> tuple[dict[str, float], bool]:
+        """A finished trial's objectives and whether it meets every constraint.
+
+        ValueError naming the objectives the worker did not report: such a trial fails.
+        """
+        missing = [m for m in self.objective_names if m not in metrics]
+        if missing:
+            raise ValueError(f"worker did not report objective metric(s) {missing}")
+        feasible = all(
+            c.metric in metrics and c.violation(metrics[c.metric]) <= 0 for c in self.constraints
+        )
+        return {m: metrics[m] for m in self.objective_names}, feasible
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

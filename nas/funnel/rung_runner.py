@@ -131,16 +131,10 @@ class RungRunner:
                 outcome.trial_id, outcome.error or "unknown error", worker=outcome.worker
             )
         self._merge_known(outcome)
-        missing = [m for m in self.spec.objective_names if m not in outcome.metrics]
-        if missing:
-            return self.store.fail_trial(
-                outcome.trial_id, f"worker did not report objective metric(s) {missing}"
-            )
-        objectives = {m: outcome.metrics[m] for m in self.spec.objective_names}
-        feasible = all(
-            c.metric in outcome.metrics and c.violation(outcome.metrics[c.metric]) <= 0
-            for c in self.spec.constraints
-        )
+        try:
+            objectives, feasible = self.spec.score(outcome.metrics)
+        except ValueError as exc:
+            return self.store.fail_trial(outcome.trial_id, str(exc))
         try:
             return self.store.complete_trial(
                 outcome.trial_id,
