@@ -79,3 +79,18 @@ def test_file_errors_name_the_file(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(SpecError, match="not UTF-8"):
         load_spec(binary)
+
+
+def test_score_takes_the_objectives_and_checks_every_constraint() -> None:
+    from tests.conftest import tiny_spec
+
+    spec = parse_spec(
+        tiny_spec(constraints=[{"metric": "decode_ms_12mp", "max": 100.0}]), source="test"
+    )
+    metrics = {"quality_ratio_vs_jpeg": 2.0, "decode_ms_12mp": 50.0, "bpp": 0.5}
+    assert spec.score(metrics) == ({"quality_ratio_vs_jpeg": 2.0, "decode_ms_12mp": 50.0}, True)
+    assert spec.score({**metrics, "decode_ms_12mp": 150.0})[1] is False
+    with pytest.raises(
+        ValueError, match=r"did not report objective metric\(s\) \['decode_ms_12mp'\]"
+    ):
+        spec.score({"quality_ratio_vs_jpeg": 2.0})
