@@ -1,7 +1,12 @@
 """Train one pico codec for a fixed budget on a folder of photos and write it as a model folder.
 
-The folder loads with `codecnas codec encode/decode/eval`. Used for the reference figures in the
-closing notes (a mid-size pico config, variable rate so BD-rate over its own curve is measurable):
+The folder loads with `codecnas codec encode/decode/eval`. The shipped reference codec
+(benchmarks/results/reference-codec/) is REFERENCE_CONFIG trained on a GPU:
+
+    python benchmarks/train_reference.py --train PHOTOS --device cuda --batch 16 --crop 256 \
+        --minutes 7 --steps 1000000 --lmbda 0.01 --half-weights --out benchmarks/results/reference-codec
+
+The older CPU recipe (MID_CONFIG, a ConvScale/Haar/ReLU config):
 
     nice -n 5 .venv/bin/python benchmarks/train_reference.py --train ../shared/data/train \
         --minutes 30 --out benchmarks/results/reference-codec
@@ -43,6 +48,24 @@ MID_CONFIG = dict(
 )
 
 
+# The textbook transforms (Balle 2018: 5x5 strided convs with GDN / IGDN, N=128, M=192) with
+# the project's one-shot checkerboard context model and 6 variable-rate points: a config of
+# the pico space. GDN is what makes it train fast (DESIGN.md, benchmarks/training_efficiency.py).
+REFERENCE_CONFIG = dict(
+    PICO_LIKE_CONFIG,
+    **_levels("enc", ((128, 0, 4, 3), (128, 0, 4, 3), (128, 0, 4, 3))),
+    **_levels("dec", ((128, 0, 4, 3), (128, 0, 4, 3), (128, 0, 4, 3))),
+    activation="gdn",
+    resampling="conv",
+    latent_channels=192,
+    hyper_channels=128,
+    channel_groups=1,
+    learned_width=False,
+    variable_rate=True,
+)
+CONFIGS = {"reference": REFERENCE_CONFIG, "mid": MID_CONFIG}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--train", required=True)
@@ -53,12 +76,23 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lmbda", type=float, default=0.013)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="reference")
+    parser.add_argument("--entropy-model", default=None, help="override the config's")
+    parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or mps")
+    parser.add_argument("--log-every", type=int, default=50)
+    parser.add_argument(
+        "--half-weights", action="store_true", help="store float16 weights (half the file)"
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    torch.backends.cudnn.benchmark = True
+    config = dict(CONFIGS[args.config])
+    if args.entropy_model:
+        config["entropy_model"] = args.entropy_model
     space = get_space("pico")
-    model = space.build(MID_CONFIG)
+    model = space.build(config)
     started = time.perf_counter()
     report = train(
         model,
@@ -70,7 +104,8 @@ def main() -> None:
             learning_rate=args.lr,
             lmbda=args.lmbda,
             seed=0,
-            log_every=50,
+            log_every=args.log_every,
+            device=args.device,
             max_seconds=None if args.minutes is None else 60 * args.minutes,
         ),
         on_progress=lambda p: print(
@@ -82,11 +117,16 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     doc = {
         "space": "pico",
-        "config": MID_CONFIG,
-        "config_hash": space.hash(MID_CONFIG),
+        "config": config,
+        "config_hash": space.hash(config),
         "training": {
             "steps": report.steps_done,
             "seconds": time.perf_counter() - started,
+            "steps_per_second": report.steps_done / report.seconds,
+            "device": args.device,
+            "device_name": _device_name(args.device),
+            "batch_size": args.batch,
+            "crop_size": args.crop,
             "learning_rate": args.lr,
             "lmbda": args.lmbda,
             "threads": args.threads,
@@ -97,8 +137,17 @@ def main() -> None:
         },
     }
     (args.out / CONFIG_FILE).write_text(json.dumps(doc, indent=2))
-    torch.save(model.state_dict(), args.out / WEIGHTS_FILE)
+    state = model.state_dict()
+    if args.half_weights:  # loaded back into float32 parameters; coding tables follow the file
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    torch.save(state, args.out / WEIGHTS_FILE)
     print(json.dumps(doc["training"]))
+
+
+def _device_name(device: str) -> str:
+    if device in ("cuda", "auto") and torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    return "cpu"
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal, get_args
 
 BlockKind = Literal["conv", "residual", "inverted_residual", "convscale"]
-ActivationName = Literal["relu", "gelu", "leaky_relu", "silu"]
+ActivationName = Literal["relu", "gelu", "leaky_relu", "silu", "gdn", "simplified_gdn"]
+# Normalizations over channels (codec/gdn.py): used after each resampling of the transforms;
+# everything else in the codec (blocks, hyper transforms, context model) then uses ReLU.
+CHANNEL_NORMALIZATIONS = ("gdn", "simplified_gdn")
 ResamplingKind = Literal["conv", "haar", "pixel_shuffle"]
 EntropyModelName = Literal["factorized", "scale_hyperprior", "mean_scale_hyperprior", "context"]
 ContextGrid = Literal["checkerboard", "2x2"]

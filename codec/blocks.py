@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from codec.architecture import ActivationName, BlockKind
+from codec.architecture import CHANNEL_NORMALIZATIONS, ActivationName, BlockKind
 from codec.convscale import ConvScale
+from codec.gdn import GDN
 
 # Initial scale of a ConvScale block's residual branch: small, so a deep chain starts close to
 # the identity and trains stably (LayerScale uses 0.1 to 1e-5 depending on depth).
@@ -14,7 +15,9 @@ RESIDUAL_SCALE_INIT = 0.1
 
 
 def make_activation(name: ActivationName) -> nn.Module:
-    if name == "relu":
+    """The element-wise activation; a GDN-family choice means ReLU inside blocks and hyper
+    transforms (the normalization itself goes after the resamplings: `make_level_activation`)."""
+    if name == "relu" or name in CHANNEL_NORMALIZATIONS:
         return nn.ReLU()
     if name == "gelu":
         return nn.GELU()
@@ -23,6 +26,13 @@ def make_activation(name: ActivationName) -> nn.Module:
     if name == "silu":
         return nn.SiLU()
     raise ValueError(f"unknown activation {name!r}")
+
+
+def make_level_activation(name: ActivationName, channels: int, inverse: bool) -> nn.Module:
+    """What follows a resampling of the analysis (inverse=False) or synthesis transform."""
+    if name in CHANNEL_NORMALIZATIONS:
+        return GDN(channels, inverse=inverse, simplified=name == "simplified_gdn")
+    return make_activation(name)
 
 
 def _same_conv(in_ch: int, out_ch: int, kernel: int, groups: int = 1) -> nn.Conv2d:

@@ -1,6 +1,7 @@
 """Fold training-time reparameterisations into plain layers for inference and export.
 
-ConvScale becomes one convolution, a Haar resampling the pixel-shuffle layer it equals. The
+ConvScale becomes one convolution, a Haar resampling the pixel-shuffle layer it equals, a GDN
+its reparameterised beta and gamma evaluated once. The
 folded module is a deep copy, so the trained model keeps its parameters for further training;
 a module with nothing to fold is returned as it is (no copy of its weights, hooks kept).
 """
@@ -12,9 +13,10 @@ import copy
 from torch import nn
 
 from codec.convscale import ConvScale
+from codec.gdn import GDN
 from codec.resampling import HaarDown, HaarUp
 
-FOLDABLE = (ConvScale, HaarDown, HaarUp)
+FOLDABLE = (ConvScale, HaarDown, HaarUp, GDN)
 
 
 def fold_for_inference(module: nn.Module) -> nn.Module:

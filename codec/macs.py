@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from codec.architecture import CodecArchitecture, StageSpec
+from codec.architecture import CHANNEL_NORMALIZATIONS, CodecArchitecture, StageSpec
 from codec.transforms import HYPER_RESAMPLING, HYPER_STAGES
 
 # MACs per low-resolution position per (input channel x output channel) of a 2x resampling:
@@ -46,6 +46,11 @@ def block_macs(kind: str, channels: Any, expansion: Any, kernel: Any) -> Any:
     raise ValueError(f"unknown block kind {kind!r}")
 
 
+def level_activation_macs(activation: str, channels: Any) -> Any:
+    """MACs per position of what follows a resampling: GDN's 1x1 conv over x^2, else none."""
+    return channels * channels if activation in CHANNEL_NORMALIZATIONS else 0
+
+
 def resampling_macs(kind: str, in_channels: Any, out_channels: Any) -> Any:
     """MACs per low-resolution position of one 2x down- or up-sampling."""
     return RESAMPLING_FACTOR[kind] * in_channels * out_channels
@@ -58,6 +63,7 @@ def _transform_macs(arch: CodecArchitecture, stages: tuple[StageSpec, ...]) -> f
     for level, spec in enumerate(stages, start=1):
         area = 4.0**-level
         total += area * resampling_macs(arch.resampling, previous, spec.channels)
+        total += area * level_activation_macs(arch.activation, spec.channels)
         total += (
             area
             * spec.repeats

@@ -91,11 +91,14 @@ class LearnedCodec(nn.Module):
         None means the highest rate point. A fixed-rate model takes None or 0."""
         self._check_image(x, need_multiple=True)
         gain, inverse_gain = gains_for(self.rate_gains, rate, x.shape[0])
-        y = self.g_a(x)
-        y_hat, likelihoods = self.latent_codec(y if gain is None else y * gain)
-        if inverse_gain is not None:
-            y_hat = y_hat * inverse_gain
-        return CodecForward(self.g_s(y_hat), likelihoods)
+        # Under mixed precision only the transforms run in bfloat16: rounding and likelihoods
+        # need float32 (bfloat16 steps are 1/8 at 16, as coarse as the quantizer itself).
+        y = self.g_a(x).float()
+        with torch.autocast(x.device.type, enabled=False):
+            y_hat, likelihoods = self.latent_codec(y if gain is None else y * gain)
+            if inverse_gain is not None:
+                y_hat = y_hat * inverse_gain
+        return CodecForward(self.g_s(y_hat).float(), likelihoods)
 
     def rate_bits(self, out: CodecForward) -> torch.Tensor:
         """-sum(log2 likelihoods) over all latents and the batch; differentiable."""

@@ -52,14 +52,14 @@ class ConvShuffle(nn.Module):
 def _haar_on_inputs(weight: torch.Tensor) -> torch.Tensor:
     """1x1 weights (out, 4C, 1, 1) acting on Haar bands -> weights acting on unshuffled pixels."""
     out_ch, in4 = weight.shape[:2]
-    haar = HAAR_2X2.to(weight.dtype)
+    haar = HAAR_2X2.to(device=weight.device, dtype=weight.dtype)
     return (weight.view(out_ch, in4 // 4, 4) @ haar).view(out_ch, in4, 1, 1)
 
 
 def _haar_on_outputs(weight: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """1x1 weights and bias producing Haar bands -> producing pixels to shuffle (inverse Haar)."""
     out4, in_ch = weight.shape[:2]
-    haar = HAAR_2X2.to(weight.dtype)
+    haar = HAAR_2X2.to(device=weight.device, dtype=weight.dtype)
     w = (haar.T @ weight.view(out4 // 4, 4, in_ch)).view(out4, in_ch, 1, 1)
     b = (haar.T @ bias.view(out4 // 4, 4, 1)).view(out4)
     return w, b

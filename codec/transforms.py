@@ -12,8 +12,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from codec.architecture import CodecArchitecture, ResamplingKind, StageSpec
-from codec.blocks import make_activation, make_block
+from codec.architecture import (
+    CHANNEL_NORMALIZATIONS,
+    CodecArchitecture,
+    ResamplingKind,
+    StageSpec,
+)
+from codec.blocks import make_activation, make_block, make_level_activation
 from codec.resampling import downsample, upsample
 
 HYPER_STAGES = 2  # the hyper transforms down-sample twice more
@@ -26,6 +31,13 @@ HYPER_RESAMPLING: ResamplingKind = "conv"
 # that produces the latent starts this much larger (and the synthesis' first layer this much
 # smaller, so the initial reconstruction is unchanged): latents of std ~0.5-1 at step 0.
 LATENT_INIT_GAIN = 16.0
+
+
+def _latent_init_gain(arch: CodecArchitecture) -> float:
+    """GDN stacks start at the textbook init: their IGDNs grow as x^2 for large inputs, so a
+    16x latent with a synthesis input that Adam scales up in a few steps blows up (x_hat 1e8
+    after 2 steps at lr 1e-3), while GDN's normalization already keeps the latent alive."""
+    return 1.0 if arch.activation in CHANNEL_NORMALIZATIONS else LATENT_INIT_GAIN
 
 
 def _blocks(arch: CodecArchitecture, spec: StageSpec) -> list[nn.Module]:
@@ -41,11 +53,11 @@ def analysis_transform(arch: CodecArchitecture) -> nn.Sequential:
     in_ch = 3
     for spec in arch.analysis_stages:
         layers += [downsample(arch.resampling, in_ch, spec.channels)]
-        layers += [make_activation(arch.activation), *_blocks(arch, spec)]
+        layers += [make_level_activation(arch.activation, spec.channels, inverse=False)]
+        layers += _blocks(arch, spec)
         in_ch = spec.channels
-    layers.append(
-        _rescaled(downsample(arch.resampling, in_ch, arch.latent_channels), LATENT_INIT_GAIN)
-    )
+    gain = _latent_init_gain(arch)
+    layers.append(_rescaled(downsample(arch.resampling, in_ch, arch.latent_channels), gain))
     return nn.Sequential(*layers)
 
 
@@ -53,13 +65,15 @@ def synthesis_transform(arch: CodecArchitecture) -> nn.Sequential:
     """y_hat (B,M,h,w) -> x_hat (B,3,h*2^s,w*2^s); mirrors analysis_transform."""
     layers: list[nn.Module] = []
     in_ch = arch.latent_channels
+    gain = _latent_init_gain(arch)
     for index, spec in enumerate(reversed(arch.synthesis_stages)):
         layer = upsample(arch.resampling, in_ch, spec.channels)
-        layers += [_rescaled(layer, 1.0 / LATENT_INIT_GAIN, bias=False) if index == 0 else layer]
-        layers += [make_activation(arch.activation), *_blocks(arch, spec)]
+        layers += [_rescaled(layer, 1.0 / gain, bias=False) if index == 0 else layer]
+        layers += [make_level_activation(arch.activation, spec.channels, inverse=True)]
+        layers += _blocks(arch, spec)
         in_ch = spec.channels
     last = upsample(arch.resampling, in_ch, 3)
-    layers.append(_rescaled(last, 1.0 / LATENT_INIT_GAIN, bias=False) if not layers else last)
+    layers.append(_rescaled(last, 1.0 / gain, bias=False) if not layers else last)
     return nn.Sequential(*layers)
 
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from codec.architecture import ACTIVATIONS, BLOCK_KINDS, RESAMPLINGS
+from codec.architecture import ACTIVATIONS, BLOCK_KINDS, CHANNEL_NORMALIZATIONS, RESAMPLINGS
 from codec.transforms import HYPER_STAGES
 from device_bench.features import LARGE_TENSOR, NCHWC_BLOCK
 from search_spaces.vectorized import ArchitectureArrays, ConfigBatch, architecture_arrays
@@ -118,7 +118,27 @@ class _Counts:
     ) -> None:
         for index, name in enumerate(ACTIVATIONS):
             on = where & (arrays.activation == index)
-            self.add(ACTIVATION_FEATURE[name], on * elements, ops=on)
+            # A GDN-family choice means ReLU wherever an element-wise activation is needed.
+            self.add(ACTIVATION_FEATURE.get(name, "relu_melems"), on * elements, ops=on)
+
+    def level_activation(
+        self, arrays: ArchitectureArrays, where: np.ndarray, n: np.ndarray, channels: np.ndarray
+    ) -> None:
+        """What follows a resampling: the activation, or a GDN (codec/gdn.py) where chosen: a
+        1x1 conv over x^2 (|x| when simplified), a square root (not simplified), a divide."""
+        gdn = np.zeros_like(where)
+        for name in CHANNEL_NORMALIZATIONS:
+            on = where & (arrays.activation == ACTIVATIONS.index(name))
+            gdn = gdn | on
+            elements = on * n * channels
+            if name == "gdn":
+                self.add("arithmetic_melems", elements, ops=on)
+                self.add("sqrt_melems", elements, ops=on)
+            else:
+                self.add("cheap_elementwise_melems", elements, ops=on)
+            self.conv("conv1x1", on, n, n, channels, channels, 1)
+            self.add("arithmetic_melems", elements, ops=on)
+        self.activation(arrays, where & ~gdn, n * channels)
 
     def matrix(self) -> np.ndarray:
         return np.column_stack([self.columns[name] for name in FEATURE_NAMES])
@@ -185,7 +205,7 @@ def _synthesis(f: _Counts, arrays: ArchitectureArrays, side_px: np.ndarray) -> N
         low = _positions(side_px, level + 1)
         _resample(f, arrays, present, low, previous, channels[level - 1], up=True)
         n = _positions(side_px, level)
-        f.activation(arrays, present, n * channels[level - 1])
+        f.level_activation(arrays, present, n, channels[level - 1])
         _blocks(f, arrays, "dec", level, n)
         previous = np.where(present, channels[level - 1], previous)
     everywhere = np.ones(len(arrays), dtype=bool)
@@ -199,7 +219,7 @@ def _analysis(f: _Counts, arrays: ArchitectureArrays, side_px: np.ndarray) -> No
         present = level < arrays.stages
         n = _positions(side_px, level)
         _resample(f, arrays, present, n, previous, channels[level - 1], up=False)
-        f.activation(arrays, present, n * channels[level - 1])
+        f.level_activation(arrays, present, n, channels[level - 1])
         _blocks(f, arrays, "enc", level, n)
         previous = np.where(present, channels[level - 1], previous)
     low = _positions(side_px, arrays.stages)

@@ -22,10 +22,14 @@ from search_spaces.space import Config, SearchSpace
 
 LEVELS = 3  # levels with blocks when stages = 4; stages = 3 uses the first two
 LEVEL_CHANNELS = {
-    1: (16, 24, 32, 48, 64),
-    2: (24, 32, 48, 64, 96, 128),
+    1: (16, 24, 32, 48, 64, 96, 128),
+    2: (24, 32, 48, 64, 96, 128, 192),
     3: (32, 48, 64, 96, 128, 192),
 }
+# Haar and pixel-shuffle resamplings are 1x1 convs on non-overlapping 2x2 blocks: a level
+# without blocks would make a block transform with nothing mixing across block borders
+# (visible blocking). Such levels get this many blocks at least; strided 5x5 convs overlap.
+MIN_REPEATS_BLOCKWISE = 1
 MAX_REPEATS = 4
 EXPANSIONS = (1, 2, 3, 4, 6)
 KERNELS = (3, 5, 7)
@@ -44,11 +48,16 @@ def _level_params(side: str) -> list[Param]:
     return params
 
 
+def effective_repeats(repeats: int, resampling: str) -> int:
+    """Blocks a level gets: at least MIN_REPEATS_BLOCKWISE with block-wise resampling."""
+    return repeats if resampling == "conv" else max(repeats, MIN_REPEATS_BLOCKWISE)
+
+
 def _stages(config: Config, side: str) -> tuple[StageSpec, ...]:
     return tuple(
         StageSpec(
             channels=config[f"{side}_c{level}"],
-            repeats=config[f"{side}_r{level}"],
+            repeats=effective_repeats(config[f"{side}_r{level}"], config["resampling"]),
             expansion=config[f"{side}_e{level}"],
             kernel_size=config[f"{side}_f{level}"],
         )
@@ -94,7 +103,7 @@ PICO_SPACE = SearchSpace(
         *_level_params("enc"),
         *_level_params("dec"),
         Categorical("block", ("convscale", "inverted_residual", "residual", "conv")),
-        Categorical("activation", ("relu", "silu", "gelu", "leaky_relu")),
+        Categorical("activation", ("relu", "silu", "gelu", "leaky_relu", "gdn", "simplified_gdn")),
         Categorical("resampling", ("haar", "pixel_shuffle", "conv")),
         Categorical("latent_channels", (64, 96, 128, 160, 192, 256, 320)),
         Categorical("hyper_channels", (32, 48, 64, 96, 128, 192)),

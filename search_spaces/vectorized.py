@@ -21,6 +21,7 @@ import numpy as np
 from codec.architecture import (
     ACTIVATIONS,
     BLOCK_KINDS,
+    CHANNEL_NORMALIZATIONS,
     CONTEXT_GRIDS,
     ENTROPY_MODELS,
     MAX_STAGES,
@@ -35,6 +36,7 @@ from codec.macs import (
 )
 from search_spaces.config_batch import ConfigBatch, batch_from_configs, sample_batch
 from search_spaces.pico import LEVELS as PICO_LEVELS
+from search_spaces.pico import MIN_REPEATS_BLOCKWISE
 from search_spaces.pico import VARIABLE_RATE_POINTS
 from search_spaces.space import SearchSpace
 
@@ -117,11 +119,15 @@ LEVEL_FIELDS = ("channels", "repeats", "expansion", "kernel")
 
 def _pico_side(batch: ConfigBatch, side: str, stages: np.ndarray) -> dict[str, np.ndarray]:
     matrices = {}
+    blockwise = _vocab_column(batch, "resampling", RESAMPLINGS) != RESAMPLINGS.index("conv")
     for field, short in zip(LEVEL_FIELDS, ("c", "r", "e", "f"), strict=True):
         rows = [np.zeros(len(batch), dtype=np.int64) for _ in range(MAX_LEVELS)]
         for level in range(1, PICO_LEVELS + 1):
             present = level < stages
-            rows[level - 1] = np.where(present, batch.values(f"{side}_{short}{level}"), 0)
+            values = batch.values(f"{side}_{short}{level}")
+            if short == "r":  # search_spaces.pico.effective_repeats, vectorised
+                values = np.where(blockwise, np.maximum(values, MIN_REPEATS_BLOCKWISE), values)
+            rows[level - 1] = np.where(present, values, 0)
         matrices[f"{side}_{field}"] = np.stack(rows).astype(np.int64)
     return matrices
 
@@ -254,6 +260,7 @@ def transform_macs_batch(arrays: ArchitectureArrays, side: str) -> np.ndarray:
     """codec.macs._transform_macs per row (same operations in the same order)."""
     channels, repeats, expansion, kernel = arrays.side(side)
     factor = resampling_factor(arrays)
+    normalized = np.isin(arrays.activation, [ACTIVATIONS.index(a) for a in CHANNEL_NORMALIZATIONS])
     total = np.zeros(len(arrays))
     previous = np.full(len(arrays), 3, dtype=np.int64)
     for level in range(1, MAX_LEVELS + 1):
@@ -262,6 +269,7 @@ def transform_macs_batch(arrays: ArchitectureArrays, side: str) -> np.ndarray:
         c = channels[level - 1]
         blocks = block_macs_batch(arrays.block, c, expansion[level - 1], kernel[level - 1])
         total = total + np.where(present, area * (factor * previous * c), 0.0)
+        total = total + np.where(present & normalized, area * c * c, 0)
         total = total + np.where(present, area * repeats[level - 1] * blocks, 0.0)
         previous = np.where(present, c, previous)
     return total + 4.0 ** -arrays.stages.astype(float) * (factor * previous * arrays.latent)
