@@ -21,6 +21,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display here, and none needed
 import matplotlib.pyplot as plt
 
+from codec.anchor_extrapolation import FOOTNOTE, IMAGE_KEY, IMAGE_RATIO, extrapolation, flag
 from codec.anchors import MeanPoint
 from codec.bd_rate import MIN_POINTS, bd_rate
 from codec.evaluation import EvaluationReport
@@ -54,6 +55,15 @@ def _cell(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:.4f}" if math.isfinite(value) else str(value)
+
+
+def _table_cell(row: dict[str, float], column: str, summary: bool) -> str:
+    """A Markdown cell: the ratio marked when extrapolated (the mean's with its image count)."""
+    if column not in row:
+        return ""
+    text = flag(_cell(row.get(column)), column, row)
+    found = extrapolation(row) if summary and column == IMAGE_RATIO else None
+    return text if found is None else f"{text} ({found.note})"
 
 
 def _rate_label(rate: float | None) -> str:
@@ -93,11 +103,12 @@ def bd_rates(
 def _write_csv(path: Path, results: Sequence[RateResult]) -> None:
     with path.open("w", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(["image", "rate", *_COLUMNS])
+        columns = (*_COLUMNS, IMAGE_KEY)  # 1.0000 where the ratio was extrapolated
+        writer.writerow(["image", "rate", *columns])
         for result in results:
             for name, row in result.report.per_image.items():
                 writer.writerow(
-                    [name, _rate_label(result.rate), *(_cell(row.get(k)) for k in _COLUMNS)]
+                    [name, _rate_label(result.rate), *(_cell(row.get(k)) for k in columns)]
                 )
 
 
@@ -120,11 +131,15 @@ def _markdown(
         rows = [*result.report.per_image.items(), ("**mean**", result.report.summary)]
         for name, row in rows:
             key_row = dict(row)
-            if name == "**mean**":
-                key_row["bitrate_ratio_vs_anchor"] = row["quality_ratio_vs_anchor"]
-            cells = [name, _rate_label(result.rate), *(_cell(key_row.get(c)) for c in columns)]
+            summary = name == "**mean**"
+            if summary:
+                key_row[IMAGE_RATIO] = row["quality_ratio_vs_anchor"]
+            cells = [name, _rate_label(result.rate)]
+            cells += [_table_cell(key_row, c, summary) for c in columns]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "The mean ratio is the geometric mean over the images.", ""]
+    if any(extrapolation(r.report.summary) for r in results):
+        lines += [FOOTNOTE + ".", ""]
     if bd:
         lines += [f"## BD-rate of the model's curve ({metric}, Akima)", ""]
         lines += ["| anchor | BD-rate |", "|---|---|"]
@@ -150,9 +165,31 @@ def _plot(
         points = sorted((p.bpp, p.value) for p in anchor.curve)
         axes.plot(*zip(*points, strict=True), marker=".", label=anchor.label)
     model_points = model_curve(results, metric)
+    # Rates whose ratio vs the anchor was extrapolated get hollow markers.
+    flagged = [
+        (r.report.summary["bpp"], r.report.summary[metric])
+        for r in results
+        if extrapolation(r.report.summary)
+    ]
+    measured = [i for i, point in enumerate(model_points) if point not in flagged]
     axes.plot(
-        *zip(*model_points, strict=True), marker="o", linewidth=2, color="black", label=model_name
+        *zip(*model_points, strict=True),
+        marker="o",
+        markevery=measured,
+        linewidth=2,
+        color="black",
+        label=model_name,
     )
+    if flagged:
+        axes.plot(
+            *zip(*flagged, strict=True),
+            linestyle="none",
+            marker="o",
+            markersize=8,
+            markerfacecolor="white",
+            markeredgecolor="black",
+            label=f"ratio vs {results[0].report.anchor} extrapolated (anchor curve out of range)",
+        )
     axes.set_xlabel("bits per pixel (real file size)")
     axes.set_ylabel(f"mean {label}")
     axes.set_title(f"Rate–quality, mean over {int(results[0].report.summary['images'])} images")
@@ -163,6 +200,11 @@ def _plot(
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def _extrapolation_dict(result: RateResult) -> dict[str, object] | None:
+    found = extrapolation(result.report.summary)
+    return None if found is None else found.to_dict()
 
 
 def write_report(
@@ -189,7 +231,11 @@ def write_report(
     document = {
         "model": model_name,
         "metric": metric,
-        "rates": [{"rate": r.rate, **r.report.to_dict()} for r in results],
+        "rates": [
+            {"rate": r.rate, **r.report.to_dict(), "ratio_extrapolation": _extrapolation_dict(r)}
+            for r in results
+        ],
+        "ratio_extrapolation_note": FOOTNOTE,
         "anchors": {a.name: [vars(p) for p in a.curve] for a in anchors},
         "bd_rate_percent": bd,
     }

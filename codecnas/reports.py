@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from codec.anchor_extrapolation import FOOTNOTE, extrapolation, flag, ratio_note
 from nas.domain import CampaignRecord, HypervolumePoint, TrialRecord, TrialState
 from nas.funnel.domain import FunnelStageRecord
 from nas.selection import BudgetChoice
@@ -20,7 +21,12 @@ _COLUMNS = (
 
 def _value(trial: TrialRecord, key: str, fmt: str) -> str:
     value = trial.metrics.get(key)
-    return "-" if value is None else fmt.format(value)
+    return "-" if value is None else flag(fmt.format(value), key, trial.metrics)
+
+
+def _extrapolated_share(trial: TrialRecord) -> str:
+    found = extrapolation(trial.metrics)
+    return "" if found is None else found.share
 
 
 def _config_text(trial: TrialRecord) -> str:
@@ -28,15 +34,24 @@ def _config_text(trial: TrialRecord) -> str:
 
 
 def front_table(campaign: CampaignRecord, front: list[TrialRecord]) -> Table:
-    table = Table(title=f"Pareto front of {campaign.name!r} ({len(front)} trials)")
+    # A ratio outside the anchor's measured quality range is marked, with its image count.
+    flagged = any(ratio_note(k, t.metrics) for t in front for k, _, _ in _COLUMNS)
+    table = Table(
+        title=f"Pareto front of {campaign.name!r} ({len(front)} trials)",
+        caption=f"{FOOTNOTE} (extrap.: on how many eval images)" if flagged else None,
+    )
     table.add_column("trial", justify="right")
     for _, title, _ in _COLUMNS:
         table.add_column(title, justify="right")
+    if flagged:
+        table.add_column("extrap.", justify="right")  # images: "4/6"
     table.add_column("config hash")
     ordered = sorted(front, key=lambda t: t.metrics.get("decode_ms_12mp", 0.0))
     for t in ordered:
         # The full config is long (37 knobs in pico): `codecnas best` prints it for the choice.
-        table.add_row(str(t.number), *(_value(t, k, f) for k, _, f in _COLUMNS), t.config_hash[:12])
+        extra = [_extrapolated_share(t)] if flagged else []
+        values = (_value(t, k, f) for k, _, f in _COLUMNS)
+        table.add_row(str(t.number), *values, *extra, t.config_hash[:12])
     return table
 
 
@@ -89,9 +104,11 @@ def choice_text(choice: BudgetChoice) -> str:
         return f"[yellow]{choice.message}[/]"
     colour = "green" if choice.fits else "yellow"
     t = choice.trial
+    note = ratio_note(choice.quality_metric, t.metrics)
+    quality = flag(f"{t.metrics[choice.quality_metric]:.3f}", choice.quality_metric, t.metrics)
     return (
         f"[{colour}]{choice.message}[/]\n"
-        f"  {choice.quality_metric} = {t.metrics[choice.quality_metric]:.3f}, "
+        f"  {choice.quality_metric} = {quality}{f' ({note})' if note else ''}, "
         f"bpp = {t.metrics.get('bpp', _NAN):.3f}, PSNR = {t.metrics.get('psnr', _NAN):.2f} dB\n"
-        f"  config: {_config_text(t)}"
+        f"  config: {_config_text(t)}" + (f"\n  [dim]{FOOTNOTE}[/]" if note else "")
     )

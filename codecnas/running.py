@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from codec.anchor_extrapolation import ratio_note
 from nas.controller import Controller, ControllerEvent
 from nas.domain import CampaignStatus, TrialRecord, TrialState
 from nas.spec import parse_spec
@@ -53,8 +54,10 @@ def _trial_line(trial: TrialRecord) -> str:
         return f"  trial {trial.number:>3} [red]failed[/]: {reason}"
     m = trial.metrics
     nan = float("nan")
+    note = ratio_note("quality_ratio_vs_jpeg", m)
     return (
         f"  trial {trial.number:>3} [green]done[/]: "
-        f"ratio vs JPEG {m.get('quality_ratio_vs_jpeg', nan):.3f}, bpp {m.get('bpp', nan):.3f}, "
+        f"ratio vs JPEG {m.get('quality_ratio_vs_jpeg', nan):.3f}{f' ({note})' if note else ''}, "
+        f"bpp {m.get('bpp', nan):.3f}, "
         f"PSNR {m.get('psnr', nan):.2f} dB, decode 12MP {m.get('decode_ms_12mp', nan):.0f} ms"
     )

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from codec.anchor_extrapolation import FOOTNOTE, MARKER
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -19,7 +21,14 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 def _page(request: Request, template: str, **context: object) -> HTMLResponse:
     settings = request.app.state.settings
     return TEMPLATES.TemplateResponse(
-        request, template, {"poll_seconds": settings.poll_seconds, **context}
+        request,
+        template,
+        {
+            "poll_seconds": settings.poll_seconds,
+            "ratio_marker": MARKER,
+            "ratio_footnote": FOOTNOTE,
+            **context,
+        },
     )
 
 

@@ -6,6 +6,7 @@ import dataclasses
 
 from fastapi import APIRouter, Depends, Query
 
+from codec.anchor_extrapolation import FRACTION_KEY, IMAGES_KEY, is_anchor_ratio, ratio_note
 from dashboard.api.params import CampaignId
 from dashboard.auth import reader
 from dashboard.deps import app_store
@@ -58,6 +59,18 @@ def front_2d(points: list[TrialPoint], x_min: bool, y_min: bool) -> list[int]:
     return front
 
 
+def extrapolation_notes(
+    store: CampaignStore, campaign_id: int, points: list[TrialPoint], x: str, y: str
+) -> tuple[str | None, list[str | None]]:
+    """The axis metric that is an anchor ratio (y first), and per point the note of its
+    extrapolation (None where it was not extrapolated)."""
+    ratio = next((m for m in (y, x) if is_anchor_ratio(m)), None)
+    if ratio is None:
+        return None, [None] * len(points)
+    stored = store.metric_values(campaign_id, [FRACTION_KEY, IMAGES_KEY])
+    return ratio, [ratio_note(ratio, stored.get(p.trial_id, {})) for p in points]
+
+
 @router.get("/{campaign_id}/front", response_model=FrontOut)
 def campaign_front(
     campaign_id: CampaignId,
@@ -73,6 +86,7 @@ def campaign_front(
     campaign = store.campaign(campaign_id)
     points = store.trial_points(campaign_id, x, y, device=device)
     x_dir, y_dir = metric_direction(campaign, x), metric_direction(campaign, y)
+    ratio, notes = extrapolation_notes(store, campaign_id, points, x, y)
     return FrontOut(
         x=x,
         y=y,
@@ -85,6 +99,8 @@ def campaign_front(
         ys=[p.y for p in points],
         feasible=[p.feasible for p in points],
         stored_front=[p.on_front for p in points],
+        extrapolated_metric=ratio,
+        extrapolated=notes,
         front_ids=front_2d(points, x_dir == "minimize", y_dir == "minimize"),
         best_from_front=device is None and {x, y} <= objective_metrics(campaign),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from codec.anchor_extrapolation import flagged_ratios
 from nas.domain import ArtifactRecord, Measurement, TrialRecord, TrialState
 
 
@@ -40,6 +41,11 @@ class TrialOut(BaseModel):
     metrics: dict[str, float]
     objectives: dict[str, float] | None
     feasible: bool | None
+    extrapolated: dict[str, str] = Field(
+        default_factory=dict,
+        description="anchor ratios computed outside the anchor's measured quality range on some "
+        "eval images: metric -> note ('extrap. 4/6 images'); such a ratio is an estimate",
+    )
 
     @classmethod
     def of(cls, trial: TrialRecord) -> TrialOut:
@@ -56,6 +62,7 @@ class TrialOut(BaseModel):
             metrics=trial.metrics,
             objectives=trial.objectives,
             feasible=trial.feasible,
+            extrapolated=flagged_ratios(trial.metrics),
         )
 
 

@@ -40,6 +40,13 @@ class FrontOut(BaseModel):
     ys: list[float]
     feasible: list[bool]
     stored_front: list[bool] = Field(description="on the campaign's stored Pareto front")
+    extrapolated_metric: str | None = Field(
+        description="x or y when it is an anchor ratio (y first): what `extrapolated` is about"
+    )
+    extrapolated: list[str | None] = Field(
+        description="per point, when that ratio was computed outside the anchor's measured "
+        "quality range on some eval images: a note ('extrap. 4/6 images'), else null"
+    )
     front_ids: list[int] = Field(
         description="the non-dominated feasible trials in these two metrics, ordered by x"
     )

@@ -1,6 +1,6 @@
 // A campaign: Pareto scatter with a latency-budget slider, funnel, hypervolume, trials table,
 // run controls, and polling while the campaign runs.
-import { api, clearError, configText, el, fmt, label, showError } from "./common.js";
+import { api, clearError, configText, el, flagged, fmt, label, showError, showFootnote } from "./common.js";
 import { lines, scatter } from "./charts.js";
 import { TrialsTable } from "./trials_table.js";
 
@@ -107,8 +107,9 @@ function drawScatter() {
   const points = f.trial_ids.map((id, i) => ({
     x: f.xs[i],
     y: f.ys[i],
-    cls: `${f.feasible[i] ? "feasible" : "infeasible"}${state.frontIds.has(id) ? " front" : ""}`,
+    cls: `${f.feasible[i] ? "feasible" : "infeasible"}${state.frontIds.has(id) ? " front" : ""}${f.extrapolated[i] ? " extrapolated" : ""}`,
   }));
+  showFootnote("scatter-footnote", f.extrapolated.some(Boolean));
   const frontLine = f.front_ids.map((id) => ({ x: f.xs[index.get(id)], y: f.ys[index.get(id)] }));
   const logX = $("log-x").checked;
   state.plot = scatter($("scatter"), {
@@ -123,6 +124,14 @@ function drawScatter() {
   });
   $("scatter").dataset.points = String(points.length);
   setupBudget();
+}
+
+// A point's x or y, flagged with its note when it is an extrapolated anchor ratio.
+function value(f, i, axis) {
+  const metric = f[axis];
+  const text = fmt(f[`${axis}s`][i], metric);
+  const note = f.extrapolated[i];
+  return note && metric === f.extrapolated_metric ? `${flagged(text, note)} (${note})` : text;
 }
 
 function sliderToValue(position) {
@@ -183,7 +192,7 @@ function updateBudget() {
   answer.replaceChildren(
     choice.fits ? "best under the budget: " : "nothing fits; the fastest is ",
     el("a", { href: `/trials/${f.trial_ids[i]}`, text: `trial ${f.numbers[i]}` }),
-    ` — ${label(f.y)} ${fmt(f.ys[i], f.y)}, ${label(f.x)} ${fmt(f.xs[i], f.x)}`,
+    ` — ${label(f.y)} ${value(f, i, "y")}, ${label(f.x)} ${value(f, i, "x")}`,
     f.feasible[i] ? "" : " (breaks a constraint of the campaign)",
     el("span", { id: "best-downloads" }),
   );
@@ -210,7 +219,7 @@ async function showTooltip(i, event) {
   const id = f.trial_ids[i];
   const tip = $("tooltip");
   const head = `trial ${f.numbers[i]}${f.feasible[i] ? "" : " (infeasible)"}${state.frontIds.has(id) ? " · front" : ""}`;
-  const lines = [head, `${label(f.x)}: ${fmt(f.xs[i], f.x)}`, `${label(f.y)}: ${fmt(f.ys[i], f.y)}`];
+  const lines = [head, `${label(f.x)}: ${value(f, i, "x")}`, `${label(f.y)}: ${value(f, i, "y")}`];
   const place = () => {
     tip.replaceChildren(...lines.map((line) => el("div", { text: line })));
     tip.style.left = `${event.pageX + 12}px`;

@@ -76,6 +76,25 @@ export function fmt(value, metric = "") {
   return String(Number(value.toPrecision(4)));
 }
 
+// An anchor ratio computed outside the anchor's measured quality range: the server decides
+// (codec/anchor_extrapolation.py) and sends a note such as "extrap. 4/6 images"; pages show the
+// value with the server's marker (base.html), its note on hover, and the page's footnote.
+export function flagged(text, note) {
+  return note ? `${text}${document.body.dataset.ratioMarker}` : text;
+}
+
+// A metric's value in a table cell: flagged, with the note as its tooltip.
+export function metricCell(trial, metric, attrs = {}) {
+  const note = (trial.extrapolated || {})[metric];
+  return el("td", { ...attrs, class: [attrs.class, note && "extrapolated"].filter(Boolean).join(" "), title: note, text: flagged(fmt(trial.metrics[metric], metric), note) });
+}
+
+// Show the footnote (by id) when some value on the page is flagged.
+export function showFootnote(id, shown) {
+  const note = document.getElementById(id);
+  if (note) note.hidden = !shown;
+}
+
 export function showError(error) {
   const box = document.getElementById("error");
   if (!box) return;

@@ -1,6 +1,6 @@
 // Two or more trials side by side: config, metrics, decode time per device, and their
 // reconstructions of one image next to the original, with one shared crop.
-import { api, el, fmt, label, showError } from "./common.js";
+import { api, el, fmt, label, metricCell, showError, showFootnote } from "./common.js";
 import { SyncedViewer } from "./viewer.js";
 
 const ids = (new URLSearchParams(location.search).get("ids") || "").split(",").map(Number).filter((n) => n > 0);
@@ -20,12 +20,13 @@ function render() {
     el("tr", {}, el("th", { text: "" }), ...trials.map((d) => el("th", {}, el("a", { href: `/trials/${d.trial.id}`, text: `trial ${d.trial.number}` }), ` (${d.campaign_name})`))),
     row("state", trials.map((d) => d.trial.state + (d.on_front ? ", front" : "") + (d.trial.feasible === false ? ", infeasible" : ""))),
     ...keys.map((k) => row(k, trials.map((d) => JSON.stringify(d.trial.config[k] ?? null)))),
-    ...metrics.map((m) => row(label(m), trials.map((d) => fmt(d.trial.metrics[m], m)), "num")),
+    ...metrics.map((m) => el("tr", {}, el("th", { text: label(m) }), ...trials.map((d) => metricCell(d.trial, m, { class: "num" })))),
     ...devices.map((dev) => row(`decode 12 MP on ${dev} (ms)`, trials.map((d) => {
       const ms = d.measurements.filter((m) => m.part === "decoder" && m.device === dev).map((m) => m.estimate_12mp_ms);
       return ms.length ? fmt(Math.min(...ms), "decode_ms_12mp") : "–";
     }), "num")),
   );
+  showFootnote("compare-footnote", trials.some((d) => Object.keys(d.trial.extrapolated).length));
   const shared = trials.map((d) => new Set(d.images)).reduce((a, b) => new Set([...a].filter((x) => b.has(x))));
   $("image").replaceChildren(...[...shared].sort().map((n) => el("option", { value: n, text: n })));
 }

@@ -1,6 +1,6 @@
 // A trial: config, metrics, measurements per device, artifacts, rate–quality against the
 // anchors, and the side-by-side viewer (original, reconstruction, JPEG and AVIF at its bpp).
-import { api, el, fmt, kvRows, label, showError } from "./common.js";
+import { api, el, flagged, fmt, kvRows, label, showError, showFootnote } from "./common.js";
 import { lines } from "./charts.js";
 import { SyncedViewer } from "./viewer.js";
 
@@ -17,9 +17,12 @@ function renderDetail(d) {
     el("span", { class: `badge ${t.state}`, text: t.state }),
     t.feasible === false ? el("span", { class: "badge infeasible", text: "infeasible" }) : "",
     d.on_front ? el("span", { class: "badge front", text: "on the front" }) : "",
+    Object.keys(t.extrapolated).length ? el("span", { class: "badge extrapolated", text: "ratio extrapolated", title: Object.values(t.extrapolated)[0] }) : "",
   );
   kvRows($("config"), [...Object.entries(t.config).map(([k, v]) => [k, JSON.stringify(v)]), ["config hash", t.config_hash.slice(0, 16)], ["worker", t.worker || "–"], ["attempts", t.attempts]]);
-  kvRows($("metrics"), Object.entries(t.metrics).map(([k, v]) => [label(k), fmt(v, k)]));
+  const value = (k, v) => (t.extrapolated[k] ? `${flagged(fmt(v, k), t.extrapolated[k])} (${t.extrapolated[k]})` : fmt(v, k));
+  kvRows($("metrics"), Object.entries(t.metrics).map(([k, v]) => [label(k), value(k, v)]));
+  showFootnote("metrics-footnote", Object.keys(t.extrapolated).length > 0);
   if (t.error) $("metrics").append(el("tr", {}, el("th", { text: "error" }), el("td", { class: "error-text", text: t.error })));
   const cols = ["device", "backend", "part", "precision", "tile", "p50_ms", "p90_ms", "estimate_12mp_ms", "cold_ms", "runs"];
   $("measurements").replaceChildren(

@@ -1,6 +1,6 @@
 // The campaign's trials, a page at a time from the server: sortable by any metric, filtered by
 // state and feasibility; rows can be picked for the compare page.
-import { api, configText, el, fmt, label, showError } from "./common.js";
+import { api, configText, el, label, metricCell, showError, showFootnote } from "./common.js";
 
 const PAGE = 50;
 const $ = (id) => document.getElementById(id);
@@ -36,9 +36,10 @@ export class TrialsTable {
       el("td", {}, el("a", { href: `/trials/${trial.id}`, text: trial.number })),
       el("td", { text: trial.state + (trial.error ? ` — ${trial.error.split("\n")[0].slice(0, 60)}` : "") }),
       el("td", { text: trial.feasible === null ? "–" : trial.feasible ? "yes" : "no" }),
-      ...this.metrics.map((m) => el("td", { class: "num", text: fmt(trial.metrics[m], m) })),
+      ...this.metrics.map((m) => metricCell(trial, m, { class: "num" })),
       el("td", { class: "config", text: configText(trial.config) }),
     )));
+    showFootnote("trials-footnote", page.items.some((t) => this.metrics.some((m) => t.extrapolated[m])));
     const last = page.offset + page.items.length;
     $("page-info").textContent = page.total ? `${page.offset + 1}–${last} of ${page.total}` : "no trials";
     $("prev").disabled = page.offset === 0;

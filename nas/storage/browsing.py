@@ -162,6 +162,22 @@ class TrialBrowsing:
                 for tid, number, feasible, on_front, xv, yv in rows
             ]
 
+    def metric_values(self, campaign_id: int, names: list[str]) -> dict[int, dict[str, float]]:
+        """Per trial of the campaign that has any of them: its stored values of these metrics
+        (one query, for the scatter's per-point extras such as extrapolation flags)."""
+        names = [validation.name(n, "metric", 200) for n in names]
+        result: dict[int, dict[str, float]] = {}
+        with self._db.session(f"read metrics {names} of campaign {campaign_id}") as session:
+            guards.require_campaign(session, campaign_id)
+            rows = session.execute(
+                select(TrialMetric.trial_id, TrialMetric.name, TrialMetric.value)
+                .join(Trial, Trial.id == TrialMetric.trial_id)
+                .where(Trial.campaign_id == campaign_id, TrialMetric.name.in_(names))
+            )
+            for trial_id, name, value in rows:
+                result.setdefault(trial_id, {})[name] = float(value)
+        return result
+
     def _axis(self, campaign_id: int, metric: str, device: str | None) -> Subquery:
         """(trial_id, value) of one metric for the campaign's trials, as a subquery."""
         if device is not None and metric in DEVICE_LATENCY_COLUMNS:
