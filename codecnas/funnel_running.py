@@ -61,6 +61,7 @@ def ray_executor(spec: CampaignSpec) -> LazyExecutor:
             address=spec.cluster.address,
             cpus_per_trial=spec.cluster.cpus_per_trial,
             max_parallel=spec.budget.parallel,
+            gpus_per_trial=spec.cluster.gpus_per_trial,
         )
 
     return LazyExecutor(create)

@@ -25,6 +25,7 @@ def run_campaign(store: CampaignStore, campaign_id: int, console: Console) -> Ca
         address=spec.cluster.address,
         cpus_per_trial=spec.cluster.cpus_per_trial,
         max_parallel=spec.budget.parallel,
+        gpus_per_trial=spec.cluster.gpus_per_trial,
     )
     columns = (
         TextColumn("[progress.description]{task.description}"),

@@ -100,6 +100,10 @@ class BudgetSpec(_Strict):
     max_attempts: int = Field(default=2, gt=0, le=10)
 
 
+# codec.devices.DEVICE_NAMES, spelt out so that the schema and the error list the choices.
+DeviceName = Literal["auto", "cpu", "cuda", "mps"]
+
+
 class TrainingSpec(_Strict):
     steps: int = Field(gt=0)
     batch_size: int = Field(default=8, gt=0, le=256)
@@ -114,6 +118,16 @@ class TrainingSpec(_Strict):
     )
     text_fraction: float | None = Field(default=None, ge=0, le=1)
     seed: int = 0
+    warmup_steps: int = Field(
+        default=0, ge=0, description="steps over which the learning rate ramps up from 0"
+    )
+    device: DeviceName = Field(
+        default="auto",
+        description="auto: the GPU Ray gave the trial (cluster.gpus_per_trial), else the CPU",
+    )
+    mixed_precision: bool = Field(
+        default=True, description="bfloat16 autocast when training on CUDA; no effect elsewhere"
+    )
 
     @field_validator("loss")
     @classmethod
@@ -153,6 +167,9 @@ class BenchmarkSpec(_Strict):
 class ClusterSpec(_Strict):
     address: str | None = Field(default=None, description="Ray address; None starts Ray locally")
     cpus_per_trial: float = Field(default=1.0, gt=0)
+    gpus_per_trial: float = Field(
+        default=0.0, ge=0, description="GPUs Ray reserves for each trial; 0: trials use none"
+    )
 
 
 class CampaignSpec(_Strict):
@@ -193,6 +210,17 @@ class CampaignSpec(_Strict):
                     f"proxy.configs {self.funnel.proxy.configs} + proxy.keep "
                     f"{self.funnel.proxy.keep} = {trained}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _accelerator_is_reserved(self) -> CampaignSpec:
+        # A trial uses a GPU only when Ray reserved one for it; "auto" then falls back to the CPU.
+        device = self.training.device
+        if device in ("cuda", "mps") and self.cluster.gpus_per_trial <= 0:
+            raise ValueError(
+                f"training.device {device!r} needs cluster.gpus_per_trial > 0 (Ray reserves "
+                "a GPU only for a trial that asks for one); or use device 'auto'"
+            )
         return self
 
     @field_validator("space")

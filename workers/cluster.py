@@ -34,6 +34,10 @@ def total_cpus() -> float:
     return float(ray.cluster_resources().get("CPU", 1.0))
 
 
+def total_gpus() -> float:
+    return float(ray.cluster_resources().get("GPU", 0.0))
+
+
 def disconnect() -> None:
     if ray.is_initialized():
         ray.shutdown()

@@ -44,7 +44,19 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _training_config(spec: CampaignSpec, job: TrialJob, size_multiple: int) -> TrainingConfig:
+def training_device(spec: CampaignSpec, has_gpu: bool) -> str:
+    """The device a trial trains on: "auto" takes a GPU only when the trial was given one.
+
+    Ray 2.60 no longer hides GPUs from tasks that asked for none (CUDA_VISIBLE_DEVICES is left
+    alone), so a CPU trial would otherwise grab a GPU Ray may have given to another trial.
+    """
+    device = spec.training.device
+    return "cpu" if device == "auto" and not has_gpu else device
+
+
+def _training_config(
+    spec: CampaignSpec, job: TrialJob, size_multiple: int, has_gpu: bool
+) -> TrainingConfig:
     t = spec.training
     loss = LossWeights.from_mapping(t.loss)
     # Deep configs need crops that survive all their down-samplings: round the crop up (twice
@@ -60,6 +72,9 @@ def _training_config(spec: CampaignSpec, job: TrialJob, size_multiple: int) -> T
         seed=t.seed + job.number,
         loss=loss,
         text_fraction=t.text_fraction,
+        warmup_steps=t.warmup_steps,
+        device=training_device(spec, has_gpu),
+        mixed_precision=t.mixed_precision,
     )
 
 
@@ -106,11 +121,15 @@ def _checkpoint(model: torch.nn.Module) -> bytes:
     return buffer.getvalue()
 
 
-def run_trial(job: TrialJob) -> TrialOutcome:
-    """Run one trial; any exception becomes a failed outcome carrying its reason."""
+def run_trial(job: TrialJob, has_gpu: bool | None = None) -> TrialOutcome:
+    """Run one trial; any exception becomes a failed outcome carrying its reason.
+
+    `has_gpu`: whether a GPU was reserved for this trial (Ray says so on a worker); None, as
+    in-process: the spec's cluster.gpus_per_trial > 0.
+    """
     start = time.perf_counter()
     try:
-        outcome = _run(job)
+        outcome = _run(job, has_gpu)
     except TrainingDiverged as exc:
         outcome = TrialOutcome(trial_id=job.trial_id, ok=False, error=f"diverged: {exc}")
     except Exception as exc:  # noqa: BLE001 - any crash of a trial becomes its recorded reason
@@ -123,18 +142,19 @@ def run_trial(job: TrialJob) -> TrialOutcome:
     return outcome
 
 
-def _run(job: TrialJob) -> TrialOutcome:
+def _run(job: TrialJob, has_gpu: bool | None) -> TrialOutcome:
     started = time.perf_counter()
     spec = CampaignSpec.model_validate(job.spec)
+    if has_gpu is None:
+        has_gpu = spec.cluster.gpus_per_trial > 0
     threads = _threads(spec)
     torch.set_num_threads(threads)
     torch.manual_seed(spec.training.seed + job.number)
     model = get_space(job.space).build(job.config)
 
     t0 = time.perf_counter()
-    report = train(
-        model, list(_images(spec.data.train)), _training_config(spec, job, model.size_multiple)
-    )
+    config = _training_config(spec, job, model.size_multiple, has_gpu)
+    report = train(model, list(_images(spec.data.train)), config)
     train_seconds = time.perf_counter() - t0
 
     reconstructions: list[ArtifactPayload] = []
