@@ -3,8 +3,9 @@
 The folder loads with `codecnas codec encode/decode/eval`. The shipped reference codec
 (benchmarks/results/reference-codec/) is REFERENCE_CONFIG trained on a GPU:
 
-    python benchmarks/train_reference.py --train PHOTOS --device cuda --batch 16 --crop 256 \
-        --minutes 7 --steps 1000000 --lmbda 0.01 --half-weights --out benchmarks/results/reference-codec
+    python benchmarks/train_reference.py --train PHOTOS --device cuda --batch 16 \
+        --crop 256 --minutes 7 --steps 1000000 --lmbda 0.01 --lr 3e-4 --warmup 500 \
+        --half-weights --out benchmarks/results/reference-codec
 
 The older CPU recipe (MID_CONFIG, a ConvScale/Haar/ReLU config):
 
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from codec.images import load_images
 from codec.training import TrainingConfig, train
 from search_spaces import get_space
-from search_spaces.model_dir import CONFIG_FILE, WEIGHTS_FILE
+from search_spaces.model_dir import CONFIG_FILE, WEIGHTS_FILE, load_codec, read_config
 from search_spaces.pico import PICO_LIKE_CONFIG, _levels
 
 MID_CONFIG = dict(
@@ -72,6 +73,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000, help="step cap")
     parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--warmup", type=int, default=0, help="learning-rate warm-up steps")
+    parser.add_argument("--init", type=Path, default=None, help="model folder to continue from")
     parser.add_argument("--crop", type=int, default=128)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lmbda", type=float, default=0.013)
@@ -93,6 +96,9 @@ def main() -> None:
         config["entropy_model"] = args.entropy_model
     space = get_space("pico")
     model = space.build(config)
+    if args.init is not None:  # continue a run: same config, its weights
+        config = read_config(args.init)["config"]
+        model = load_codec(args.init)
     started = time.perf_counter()
     report = train(
         model,
@@ -105,6 +111,7 @@ def main() -> None:
             lmbda=args.lmbda,
             seed=0,
             log_every=args.log_every,
+            warmup_steps=args.warmup,
             device=args.device,
             max_seconds=None if args.minutes is None else 60 * args.minutes,
         ),
@@ -128,6 +135,7 @@ def main() -> None:
             "batch_size": args.batch,
             "crop_size": args.crop,
             "learning_rate": args.lr,
+            "warmup_steps": args.warmup,
             "lmbda": args.lmbda,
             "threads": args.threads,
             "final_loss": report.final_loss,

@@ -28,13 +28,17 @@ class _LowerBound(torch.autograd.Function):
     """max(x, bound) whose gradient still flows where it would raise x back above the bound."""
 
     @staticmethod
-    def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor, bound: float) -> torch.Tensor:
+    def forward(
+        ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor, bound: float
+    ) -> torch.Tensor:
         ctx.save_for_backward(x)
         ctx.bound = bound  # type: ignore[attr-defined]
         return x.clamp_min(bound)
 
     @staticmethod
-    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+    def backward(
+        ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
+    ) -> tuple[torch.Tensor, None]:
         (x,) = ctx.saved_tensors  # type: ignore[attr-defined]
         passes = (x >= ctx.bound) | (grad < 0)  # type: ignore[attr-defined]
         return grad * passes.to(grad.dtype), None
@@ -42,7 +46,8 @@ class _LowerBound(torch.autograd.Function):
 
 def _nonnegative(stored: torch.Tensor, minimum: float) -> torch.Tensor:
     bound = (minimum + PEDESTAL) ** 0.5
-    return _LowerBound.apply(stored, bound) ** 2 - PEDESTAL  # type: ignore[no-any-return]
+    bounded: torch.Tensor = _LowerBound.apply(stored, bound)
+    return bounded**2 - PEDESTAL
 
 
 def _normalize(
@@ -82,7 +87,9 @@ class GDN(nn.Module):
     @torch.no_grad()
     def fold(self) -> FrozenGDN:
         beta, gamma = self.effective()
-        return FrozenGDN(beta.detach().clone(), gamma.detach().clone(), self.inverse, self.simplified)
+        return FrozenGDN(
+            beta.detach().clone(), gamma.detach().clone(), self.inverse, self.simplified
+        )
 
     def extra_repr(self) -> str:
         return f"{self.beta.numel()}, inverse={self.inverse}, simplified={self.simplified}"

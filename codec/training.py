@@ -197,7 +197,7 @@ def train(
     device = resolve_device(config.device)
     model.to(device)
     if device.type != "cpu":
-        model.to(memory_format=torch.channels_last)  # NHWC: what cuDNN's fast convs want
+        _set_memory_format(model, torch.channels_last)  # NHWC: what cuDNN's fast convs want
     crops = RandomCrops(images, config.crop_size, seed=config.seed)
     text_fraction = config.effective_text_fraction
     text = TextRenderer(seed=config.seed) if text_fraction > 0 else None
@@ -262,8 +262,14 @@ def train(
                 since_log = LossWindow()
             if out_of_time:
                 break
-    model.to(torch.device("cpu"), memory_format=torch.contiguous_format)
+    model.to(torch.device("cpu"))
+    _set_memory_format(model, torch.contiguous_format)
     return _finish(model, history, time.perf_counter() - started)
+
+
+def _set_memory_format(model: torch.nn.Module, memory_format: torch.memory_format) -> None:
+    # Module.to(memory_format=...) works at run time but is missing from torch's type stubs.
+    model.to(memory_format=memory_format)  # type: ignore[call-overload]
 
 
 def _to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -36,8 +36,7 @@ from codec.macs import (
 )
 from search_spaces.config_batch import ConfigBatch, batch_from_configs, sample_batch
 from search_spaces.pico import LEVELS as PICO_LEVELS
-from search_spaces.pico import MIN_REPEATS_BLOCKWISE
-from search_spaces.pico import VARIABLE_RATE_POINTS
+from search_spaces.pico import MIN_REPEATS_BLOCKWISE, VARIABLE_RATE_POINTS
 from search_spaces.space import SearchSpace
 
 __all__ = [
