@@ -7,6 +7,7 @@ from rich.table import Table
 from codec.anchor_extrapolation import FOOTNOTE, extrapolation, flag, ratio_note
 from nas.domain import CampaignRecord, HypervolumePoint, TrialRecord, TrialState
 from nas.funnel.domain import FunnelStageRecord
+from nas.inheritance import describe_initialisation
 from nas.selection import BudgetChoice
 
 _NAN = float("nan")
@@ -29,6 +30,19 @@ def _extrapolated_share(trial: TrialRecord) -> str:
     return "" if found is None else found.share
 
 
+def _init_text(trial: TrialRecord) -> str:
+    """Short form of what the trial's weights started from: 'trial 3, 87%', 'scratch'."""
+    init = trial.initialisation
+    if not init:
+        return "-"
+    share = f", {init['fraction']:.0%}" if isinstance(init.get("fraction"), int | float) else ""
+    if init.get("kind") == "trial":
+        return f"trial {init.get('trial_number')}{share}"
+    if init.get("kind") == "model_dir":
+        return f"folder{share}"
+    return str(init.get("kind", "-"))
+
+
 def _config_text(trial: TrialRecord) -> str:
     return ", ".join(f"{k}={v}" for k, v in trial.config.items())
 
@@ -46,12 +60,13 @@ def front_table(campaign: CampaignRecord, front: list[TrialRecord]) -> Table:
     if flagged:
         table.add_column("extrap.", justify="right")  # images: "4/6"
     table.add_column("config hash")
+    table.add_column("init from")  # inheritance: the trial or model folder it started from
     ordered = sorted(front, key=lambda t: t.metrics.get("decode_ms_12mp", 0.0))
     for t in ordered:
         # The full config is long (37 knobs in pico): `codecnas best` prints it for the choice.
         extra = [_extrapolated_share(t)] if flagged else []
         values = (_value(t, k, f) for k, _, f in _COLUMNS)
-        table.add_row(str(t.number), *values, *extra, t.config_hash[:12])
+        table.add_row(str(t.number), *values, *extra, t.config_hash[:12], _init_text(t))
     return table
 
 
@@ -106,9 +121,12 @@ def choice_text(choice: BudgetChoice) -> str:
     t = choice.trial
     note = ratio_note(choice.quality_metric, t.metrics)
     quality = flag(f"{t.metrics[choice.quality_metric]:.3f}", choice.quality_metric, t.metrics)
+    initialised = describe_initialisation(t.initialisation)
     return (
         f"[{colour}]{choice.message}[/]\n"
         f"  {choice.quality_metric} = {quality}{f' ({note})' if note else ''}, "
         f"bpp = {t.metrics.get('bpp', _NAN):.3f}, PSNR = {t.metrics.get('psnr', _NAN):.2f} dB\n"
-        f"  config: {_config_text(t)}" + (f"\n  [dim]{FOOTNOTE}[/]" if note else "")
+        f"  config: {_config_text(t)}"
+        + (f"\n  {initialised}" if initialised else "")
+        + (f"\n  [dim]{FOOTNOTE}[/]" if note else "")
     )

@@ -21,6 +21,7 @@ from nas.controller_sync import CampaignView
 from nas.domain import CampaignStatus, TrialJob, TrialOutcome, TrialRecord
 from nas.errors import CodecnasError, DuplicateError, InvalidValueError, StateConflictError
 from nas.executor import Executor
+from nas.inheritance import InitChooser
 from nas.lease_keeper import (
     LeaseHeartbeat,
     default_lease_seconds,
@@ -70,6 +71,7 @@ class Controller:
         self._poll_seconds = min(self.lease_seconds / 3, 2.0)
         self._on_event = on_event or (lambda event: None)
         self._view = CampaignView(store, self.campaign.id, self.spec, self.space)
+        self._inits = InitChooser(store, self.campaign.id, self.space, self.spec.training)
         self._exhausted = False
 
     # -- the run loop ----------------------------------------------------------------------------
@@ -167,6 +169,7 @@ class Controller:
             config=trial.config,
             config_hash=trial.config_hash,
             spec=self.campaign.spec,
+            init=self._inits.source_for(trial.config),
         )
         self.executor.submit(job)
         self._emit("started", trial)
@@ -239,6 +242,7 @@ class Controller:
                 feasible=feasible,
                 worker=outcome.worker,
                 lease_owner=self.owner,
+                initialisation=outcome.initialisation,
             )
         except InvalidValueError as exc:  # e.g. a NaN metric: the trial fails, nothing half-written
             return self._fail(outcome.trial_id, f"invalid result: {exc}", outcome)

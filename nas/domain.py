@@ -68,6 +68,32 @@ class ArtifactRecord:
 
 
 @dataclass(frozen=True)
+class InitSource:
+    """Trained weights a trial starts from (inheritance), chosen by the controller.
+
+    The weights travel with the job (workers on other hosts need not see the artifact store).
+    `described` says where they come from, as stored with the trial: {"kind": "trial",
+    "trial_number", "config_hash", "distance"} or {"kind": "model_dir", "path", "config_hash"}.
+    """
+
+    space: str
+    config: JsonDict
+    weights: bytes  # a state_dict saved with torch.save
+    described: JsonDict
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A completed trial's trained weights in the artifact store."""
+
+    trial_id: int
+    trial_number: int
+    config: JsonDict
+    config_hash: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class TrialJob:
     """Everything a worker needs to run one trial; the campaign spec travels as JSON."""
 
@@ -79,6 +105,7 @@ class TrialJob:
     config: JsonDict
     config_hash: str
     spec: JsonDict
+    init: InitSource | None = None  # None: the trial trains from scratch
 
 
 @dataclass
@@ -97,6 +124,9 @@ class TrialOutcome:
     # True when the trial did not fail by itself but lost its worker (killed, OOM, node lost):
     # the controller runs it again, up to the campaign's max_attempts.
     retryable: bool = False
+    # What the trained weights started from: InitSource.described plus the inheritance
+    # report's summary (fraction of parameters inherited), or {"kind": "scratch"}.
+    initialisation: JsonDict | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +147,7 @@ class TrialRecord:
     worker: str | None = None
     rung: int = 0  # training budget level (multi-fidelity); 0 is the cheapest
     parent_trial_id: int | None = None  # the lower-rung trial this one was promoted from
+    initialisation: JsonDict | None = None  # see TrialOutcome.initialisation; None: unknown
 
 
 @dataclass(frozen=True)

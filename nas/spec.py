@@ -104,6 +104,11 @@ class BudgetSpec(_Strict):
 DeviceName = Literal["auto", "cpu", "cuda", "mps"]
 
 
+# training.init: the two names; anything else is the path of a model folder.
+INIT_NEAREST = "nearest"
+INIT_SCRATCH = "scratch"
+
+
 class TrainingSpec(_Strict):
     steps: int = Field(gt=0)
     batch_size: int = Field(default=8, gt=0, le=256)
@@ -118,6 +123,18 @@ class TrainingSpec(_Strict):
     )
     text_fraction: float | None = Field(default=None, ge=0, le=1)
     seed: int = 0
+    init: str = Field(
+        default=INIT_NEAREST,
+        min_length=1,
+        description="what each trial's weights start from: 'nearest' (the trained trial of this "
+        "campaign with the closest config), 'scratch', or a model folder (config.json + model.pt)",
+    )
+    init_fallback: str | None = Field(
+        default=None,
+        min_length=1,
+        description="with init 'nearest': the model folder trials start from while no trial of "
+        "the campaign has trained weights yet (None: they start from scratch)",
+    )
     warmup_steps: int = Field(
         default=0, ge=0, description="steps over which the learning rate ramps up from 0"
     )
@@ -128,6 +145,14 @@ class TrainingSpec(_Strict):
     mixed_precision: bool = Field(
         default=True, description="bfloat16 autocast when training on CUDA; no effect elsewhere"
     )
+
+    @model_validator(mode="after")
+    def _fallback_needs_nearest(self) -> TrainingSpec:
+        if self.init_fallback is not None and self.init != INIT_NEAREST:
+            raise ValueError(
+                f"init_fallback is used with init {INIT_NEAREST!r} only, not with {self.init!r}"
+            )
+        return self
 
     @field_validator("loss")
     @classmethod

@@ -27,6 +27,7 @@ from device_bench.onnxruntime_backend import OnnxRuntimeBackend
 from nas.domain import ArtifactPayload, Measurement, TrialJob, TrialOutcome
 from nas.spec import CampaignSpec
 from search_spaces import get_space
+from workers.initialisation import initialise
 
 
 @lru_cache(maxsize=8)
@@ -151,6 +152,7 @@ def _run(job: TrialJob, has_gpu: bool | None) -> TrialOutcome:
     torch.set_num_threads(threads)
     torch.manual_seed(spec.training.seed + job.number)
     model = get_space(job.space).build(job.config)
+    initialisation = initialise(model, job.init)  # inheritance: start from trained weights
 
     t0 = time.perf_counter()
     config = _training_config(spec, job, model.size_multiple, has_gpu)
@@ -192,4 +194,5 @@ def _run(job: TrialJob, has_gpu: bool | None) -> TrialOutcome:
         per_image=evaluation.per_image,
         measurements=[measurement],
         artifacts=artifacts,
+        initialisation=initialisation,
     )

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from codec.anchor_extrapolation import flagged_ratios
 from nas.domain import ArtifactRecord, Measurement, TrialRecord, TrialState
+from nas.inheritance import describe_initialisation
 
 
 class ErrorOut(BaseModel):
@@ -46,6 +47,14 @@ class TrialOut(BaseModel):
         description="anchor ratios computed outside the anchor's measured quality range on some "
         "eval images: metric -> note ('extrap. 4/6 images'); such a ratio is an estimate",
     )
+    initialisation: dict[str, Any] | None = Field(
+        default=None,
+        description="what the trained weights started from (inheritance): kind scratch, trial "
+        "(trial_number, config_hash) or model_dir (path), with the fraction of parameters taken",
+    )
+    initialised_from: str | None = Field(
+        default=None, description="the same in one line, e.g. 'initialised from trial 3 (…)'"
+    )
 
     @classmethod
     def of(cls, trial: TrialRecord) -> TrialOut:
@@ -63,6 +72,8 @@ class TrialOut(BaseModel):
             objectives=trial.objectives,
             feasible=trial.feasible,
             extrapolated=flagged_ratios(trial.metrics),
+            initialisation=trial.initialisation,
+            initialised_from=describe_initialisation(trial.initialisation),
         )
 
 

@@ -19,6 +19,7 @@ function renderDetail(d) {
     d.on_front ? el("span", { class: "badge front", text: "on the front" }) : "",
     Object.keys(t.extrapolated).length ? el("span", { class: "badge extrapolated", text: "ratio extrapolated", title: Object.values(t.extrapolated)[0] }) : "",
   );
+  $("initialised-from").textContent = t.initialised_from ? `${t.initialised_from[0].toUpperCase()}${t.initialised_from.slice(1)}` : "";
   kvRows($("config"), [...Object.entries(t.config).map(([k, v]) => [k, JSON.stringify(v)]), ["config hash", t.config_hash.slice(0, 16)], ["worker", t.worker || "–"], ["attempts", t.attempts]]);
   const value = (k, v) => (t.extrapolated[k] ? `${flagged(fmt(v, k), t.extrapolated[k])} (${t.extrapolated[k]})` : fmt(v, k));
   kvRows($("metrics"), Object.entries(t.metrics).map(([k, v]) => [label(k), value(k, v)]));

@@ -145,6 +145,7 @@ class RungRunner:
                 objectives=objectives,
                 feasible=feasible,
                 worker=outcome.worker,
+                initialisation=outcome.initialisation,
             )
         except InvalidValueError as exc:  # e.g. a NaN metric: the trial fails, nothing half-written
             return self.store.fail_trial(outcome.trial_id, f"invalid result: {exc}")

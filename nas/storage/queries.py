@@ -16,6 +16,7 @@ from nas.domain import (
     HypervolumePoint,
     JsonDict,
     Measurement,
+    StoredCheckpoint,
     TrialRecord,
     TrialState,
 )
@@ -133,6 +134,31 @@ class CampaignQueries:
     def artifact_path(self, sha256: str) -> Path:
         """The stored file with this digest (ValueError for a malformed digest)."""
         return self._artifacts.path(sha256)
+
+    @retry_transient
+    def checkpoints(self, campaign_id: int, kind: str = "checkpoint") -> list[StoredCheckpoint]:
+        """The completed trials of a campaign that stored trained weights, by trial number.
+
+        One query (the artifacts joined to their trials): campaigns whose trials store no
+        weights (fake executors) cost nothing more than an empty result.
+        """
+        with self._db.session(f"read checkpoints of campaign {campaign_id}") as session:
+            rows = session.execute(
+                select(Trial.id, Trial.number, Trial.config, Trial.config_hash, ArtifactRow.sha256)
+                .join(ArtifactRow, ArtifactRow.trial_id == Trial.id)
+                .where(
+                    Trial.campaign_id == campaign_id,
+                    Trial.state == TrialState.COMPLETE,
+                    ArtifactRow.kind == kind,
+                )
+                .order_by(Trial.number, ArtifactRow.id)
+            )
+            found: dict[int, StoredCheckpoint] = {}
+            for trial_id, number, config, config_hash, sha256 in rows:
+                found.setdefault(
+                    trial_id, StoredCheckpoint(trial_id, number, config, config_hash, sha256)
+                )
+            return list(found.values())
 
     def sampler_state(self, trial_id: int) -> JsonDict | None:
         with self._db.session(f"read sampler state of trial {trial_id}") as session:

@@ -32,6 +32,7 @@ def trial_record(row: Trial, metrics: dict[str, float]) -> TrialRecord:
         worker=row.worker,
         rung=row.rung,
         parent_trial_id=row.parent_trial_id,
+        initialisation=row.initialisation,
     )
 
 

@@ -207,8 +207,11 @@ class CampaignStore(
         feasible: bool,
         worker: str | None = None,
         lease_owner: str | None = None,
+        initialisation: JsonDict | None = None,
     ) -> TrialRecord:
         """Record a trial's results, all or nothing. The trial must be PENDING or RUNNING.
+
+        ``initialisation`` says what its weights started from (TrialOutcome.initialisation).
 
         With ``lease_owner`` the trial must be leased by it (StateConflictError otherwise), and a
         call repeated after it succeeded returns the stored trial (see retrying.py).
@@ -223,6 +226,8 @@ class CampaignStore(
         objectives = validation.metrics(objectives, "objective")
         if not isinstance(feasible, bool):
             raise InvalidValueError(f"feasible must be a bool, got {feasible!r}")
+        if initialisation is not None:
+            initialisation = validation.json_document(initialisation, "trial initialisation")
         # Cheap early refusal, so a finished trial does not leave files behind; the conditional
         # update below is what actually guarantees it. A repeated call that had succeeded
         # (see retrying.py) gets the stored trial back.
@@ -243,6 +248,8 @@ class CampaignStore(
             }
             if worker is not None:
                 values[Trial.worker] = worker
+            if initialisation is not None:
+                values[Trial.initialisation] = initialisation
             guards.transition(session, trial_id, _UNFINISHED, values, "complete", lease_owner)
             session.add_all(
                 TrialMetric(trial_id=trial_id, name=name, value=value)

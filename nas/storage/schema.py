@@ -134,6 +134,8 @@ class Trial(Base):
     # Multi-fidelity: rung 0 is the cheapest budget; a promoted trial names its parent.
     rung: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     parent_trial_id: Mapped[int | None] = mapped_column(Integer)
+    # What the trial's weights started from (inheritance); see migration 0004.
+    initialisation: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class TrialMetric(Base):
