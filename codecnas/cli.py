@@ -156,6 +156,13 @@ def best(
         raise typer.Exit(code=1)
 
 
+def _from_repository(init: str) -> str:
+    """The demo's model folder, named relative to the repository, from wherever it runs."""
+    if init in ("nearest", "scratch") or Path(init).is_absolute():
+        return init
+    return str(DEMO_SPEC.parents[2] / init)
+
+
 @app.command("demo")
 def demo(
     decode_ms: float = typer.Option(
@@ -169,11 +176,12 @@ def demo(
     store = _store(db)
     data = spec.to_json()
     data["name"] = _free_name(store, spec.name)
+    data["training"] = {**data["training"], "init": _from_repository(data["training"]["init"])}
     if trials:
         data["budget"] = {**data["budget"], "trials": trials}
     console.print(
-        "[dim]Demo trials train for seconds, not hours: expect codecs that use more bits than "
-        "JPEG. The search machinery, storage and measurements are all real.[/]"
+        "[dim]Demo trials start from the shipped reference codec and fine-tune for seconds; "
+        "the search machinery, storage and measurements are all real.[/]"
     )
     start = time.perf_counter()
     campaign = _launch(store, parse_spec(data))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import typer
@@ -24,6 +24,7 @@ from codec.evaluation import ImageCoder, coder_for, evaluate, rate_positions
 from codec.images import ImageSourceError, NamedImage, load_images, read_image_file
 from codec.metrics import QUALITY_METRICS
 from codec.model import LearnedCodec
+from codec.rate_control import encode_at_rate, parse_rate
 from codecnas.settings import Settings
 from search_spaces.model_dir import ModelDirError, load_codec
 
@@ -69,14 +70,46 @@ def _read_pixels(path: Path) -> np.ndarray:
 
 
 @app.command("encode")
-def encode(model_dir: Path, image: Path, output: Path) -> None:
+def encode(
+    model_dir: Path,
+    image: Path,
+    output: Path,
+    rate: str | None = typer.Option(
+        None,
+        "--rate",
+        help="variable-rate models: a position (0 = lowest rate, e.g. 2.5), a size (0.5bpp) "
+        "or a PSNR to reach (32dB); default: the top rate",
+    ),
+) -> None:
     """Compress IMAGE (PNG, JPEG, ...) into the bitstream file OUTPUT."""
+    try:
+        target = None if rate is None else parse_rate(rate)
+    except ValueError as exc:
+        _fail(str(exc))
+        raise  # unreachable
     pixels = _read_pixels(image)
     model = _load_model(model_dir)
-    data = coder_for(model).encode(pixels)
-    output.write_bytes(data)
+
+    def coders(position: float | None) -> tuple[Any, Any]:
+        tiled = coder_for(model, position)
+        return tiled.encode, tiled.decode
+
+    try:
+        choice = encode_at_rate(model, pixels, target, coders)
+    except ValueError as exc:
+        _fail(f"{model_dir}: {exc}")
+        raise  # unreachable
+    output.write_bytes(choice.data)
     h, w = pixels.shape[:2]
-    console.print(f"{image} -> {output}: {len(data)} bytes, {len(data) * 8 / (h * w):.4f} bpp")
+    where = "" if choice.position is None else f" at rate position {choice.position:.3f}"
+    console.print(
+        f"{image} -> {output}: {len(choice.data)} bytes, "
+        f"{len(choice.data) * 8 / (h * w):.4f} bpp{where}"
+    )
+    if not choice.met:
+        errors.print(
+            f"[yellow]warning:[/] --rate {rate}: out of this model's range; closest rate used"
+        )
 
 
 @app.command("decode")
