@@ -133,7 +133,20 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
     model = space.build(config)
     kodak = load_images(args.kodak)
     images = list(kodak[:: max(1, len(kodak) // args.images)][: args.images])
+    macs = config_macs(space, config)
     rows: list[dict[str, Any]] = []
+    result = {
+        "name": name,
+        "config": config,
+        "decoder_kmacs_per_px": round(macs.decoder / 1000, 2),
+        "encoder_kmacs_per_px": round(macs.encoder / 1000, 2),
+        "params": sum(p.numel() for p in model.parameters()),
+        "steps": args.steps,
+        "learning_rate": args.lr,
+        "warmup_steps": args.warmup,
+        "images": [image.name for image in images],
+        "rows": rows,
+    }
     eval_cpu = 0.0
 
     def on_progress(progress: TrainingProgress) -> None:
@@ -146,6 +159,7 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
         model.train()
         eval_cpu += time.process_time() - started
         rows.append(row)
+        save(result)  # after every checkpoint: a stopped run keeps what it measured
         print(name, json.dumps(row), f"load {os.getloadavg()[0]:.1f}", flush=True)
 
     train(
@@ -163,22 +177,12 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
         ),
         on_progress=on_progress,
     )
-    macs = config_macs(space, config)
-    result = {
-        "name": name,
-        "config": config,
-        "decoder_kmacs_per_px": round(macs.decoder / 1000, 2),
-        "encoder_kmacs_per_px": round(macs.encoder / 1000, 2),
-        "params": sum(p.numel() for p in model.parameters()),
-        "steps": args.steps,
-        "learning_rate": args.lr,
-        "warmup_steps": args.warmup,
-        "images": [image.name for image in images],
-        "rows": rows,
-    }
-    RUNS.mkdir(parents=True, exist_ok=True)
-    (RUNS / f"{name}.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def save(result: dict[str, Any]) -> None:
+    RUNS.mkdir(parents=True, exist_ok=True)
+    (RUNS / f"{result['name']}.json").write_text(json.dumps(result, indent=2))
 
 
 def report() -> str:
