@@ -28,6 +28,16 @@ def _wait_until_stopped(client: TestClient, cid: int, timeout: float = 20.0) -> 
     raise AssertionError(f"the run of campaign {cid} did not stop within {timeout} s")
 
 
+def _command_line(pid: int, timeout: float = 10.0) -> list[bytes]:
+    """The process's argv once exec has happened (read too early, /proc shows the parent's)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"runner" in argv or time.monotonic() > deadline:
+            return argv
+        time.sleep(0.05)
+
+
 def test_create_validates_the_spec_and_names_what_is_wrong(
     client: TestClient, store: CampaignStore, tokens: Tokens
 ) -> None:
@@ -61,7 +71,7 @@ def test_launch_runs_the_campaign_command_and_stop_interrupts_it(
     assert launched.status_code == 202, launched.text
     run = launched.json()["campaign"]["run"]
     assert run["running"] is True
-    argv = Path(f"/proc/{run['pid']}/cmdline").read_bytes().split(b"\0")
+    argv = _command_line(run["pid"])
     assert argv[-4:-1] == [b"runner", b"--db", store.url.encode()]
     assert Path(run["log"]).parent == tmp_path / "logs"
     twice = client.post(f"/api/campaigns/{cid}/launch", headers=admin)
