@@ -71,19 +71,11 @@ CONFIGS: dict[str, dict[str, Any]] = {
         hyper_channels=64,
         entropy_model="context",
     ),
-    # The same PICO-style backbone with ReLU, as the space had it before GDN.
-    "pico_relu": dict(
-        PICO_LIKE_CONFIG,
-        **_FIXED_RATE,
-        **_levels("enc", ((48, 1, 2, 3), (96, 1, 2, 3), (128, 1, 2, 3))),
-        **_levels("dec", ((48, 1, 2, 3), (96, 1, 2, 3), (128, 1, 2, 3))),
-        activation="relu",
-        resampling="haar",
-        latent_channels=96,
-        hyper_channels=64,
-        entropy_model="context",
-    ),
 }
+
+
+# The same PICO-style backbone with ReLU, as the space had it before GDN.
+CONFIGS["pico_relu"] = dict(CONFIGS["pico_gdn"], activation="relu")
 
 
 def unquantized_psnr(model: LearnedCodec, images: list[NamedImage]) -> float:
