@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -202,8 +203,16 @@ def _ref(campaign: str) -> int | str:
     return int(campaign) if campaign.isdigit() else campaign
 
 
+def accept_interrupts() -> None:
+    """Take SIGINT as Ctrl-C even when started by a process that ignores or blocks it: both are
+    inherited across exec, and the dashboard stops the runs it launched with SIGINT."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    accept_interrupts()
     try:
         app()
     except CodecnasError as exc:

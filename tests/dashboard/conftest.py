@@ -18,12 +18,14 @@ from tests.dashboard.populate import Populated, populate
 from tests.storage.conftest import BACKENDS, POSTGRES_SERVER_URL, _postgres_database
 
 # A stand-in campaign process: it waits as a real run does, until it is interrupted (SIGINT).
-# The stand-in takes SIGINT as the CLI does even if the test process ignores it (an ignored
-# SIGINT is inherited across exec, and a sleeping child would then outlive every stop).
+# The stand-in takes SIGINT as the CLI does (codecnas.cli.accept_interrupts) even if the test
+# process ignores or blocks it: both are inherited across exec, and a sleeping child would then
+# outlive every stop.
 SLEEPING_CAMPAIGN = (
     sys.executable,
     "-c",
     "import signal, time\n"
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n"
     "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
     "time.sleep(120)",
 )
