@@ -20,13 +20,14 @@ from tests.storage.conftest import BACKENDS, POSTGRES_SERVER_URL, _postgres_data
 # A stand-in campaign process: it waits as a real run does, until it is interrupted (SIGINT).
 # The stand-in takes SIGINT as the CLI does (codecnas.cli.accept_interrupts) even if the test
 # process ignores or blocks it: both are inherited across exec, and a sleeping child would then
-# outlive every stop.
+# outlive every stop. It leaves at once (os._exit): in the full suite a stand-in that raised
+# KeyboardInterrupt printed it and then never ended, for a reason not found yet.
 SLEEPING_CAMPAIGN = (
     sys.executable,
     "-c",
-    "import signal, time\n"
+    "import os, signal, time\n"
     "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n"
-    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "signal.signal(signal.SIGINT, lambda *_: os._exit(130))\n"
     "time.sleep(120)",
 )
 
