@@ -28,8 +28,12 @@ typecheck: $(STAMP)
 system-deps:
 	scripts/install-system-deps.sh
 
+# The campaign-control tests start and stop real processes; in one process with the whole suite
+# they stopped seeing their launched runs end (cause not found yet), so they run in their own.
+CONTROL_TESTS := tests/dashboard/test_campaign_control.py
+
 test: lint typecheck system-deps
-	scripts/with-postgres.sh $(BIN)/python -m pytest
+	scripts/with-postgres.sh sh -c '$(BIN)/python -m pytest $(CONTROL_TESTS) && $(BIN)/python -m pytest --ignore=$(CONTROL_TESTS)'
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
