@@ -105,23 +105,46 @@ def _pil_to_rgb8(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
 
 
+@dataclass(frozen=True)
+class ImageFile:
+    """The pixels of an image file, and what was left out to get them."""
+
+    pixels: np.ndarray  # uint8 (H, W, 3)
+    had_alpha: bool  # an alpha channel (or transparency) was dropped
+    frames: int  # frames in the file; only the first is read
+
+
 def read_image_file(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Decode one image file to uint8 RGB, applying its EXIF orientation.
 
     ValueError for an image over ``max_pixels`` (checked from the header, nothing is decoded).
     """
+    return open_image_file(path, max_pixels).pixels
+
+
+def open_image_file(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> ImageFile:
+    """As read_image_file, also saying whether alpha was dropped and how many frames there were.
+
+    ValueError (naming the size) for an image over ``max_pixels``, however large its header
+    claims to be: Pillow's own decompression-bomb error from 179 MP is turned into the same one.
+    """
     with warnings.catch_warnings():
         # Our own limit below decides; Pillow's warning (from 89 MP) would be noise.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        opened = Image.open(path)
+        try:
+            opened = Image.open(path)
+        except Image.DecompressionBombError as error:
+            raise ValueError(f"over the limit of {max_pixels:,} pixels ({error})") from None
     with opened:
         if opened.width * opened.height > max_pixels:
             raise ValueError(
                 f"{opened.width}x{opened.height} is over the limit of {max_pixels:,} pixels"
             )
         opened.load()  # decode now, so truncated files fail here and not later
+        had_alpha = opened.has_transparency_data
+        frames = int(getattr(opened, "n_frames", 1))
         oriented = ImageOps.exif_transpose(opened)
-        return _pil_to_rgb8(oriented)
+        return ImageFile(_pil_to_rgb8(oriented), had_alpha, frames)
 
 
 def _unique_names(paths: list[Path]) -> list[str]:

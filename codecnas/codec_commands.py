@@ -21,7 +21,7 @@ from codec.anchor_codecs import ANCHOR_NAMES, anchor_codec
 from codec.anchors import anchor_curve, mean_curve
 from codec.errors import CodecError
 from codec.evaluation import ImageCoder, coder_for, evaluate, rate_positions
-from codec.images import ImageSourceError, NamedImage, load_images, read_image_file
+from codec.images import ImageSourceError, NamedImage, load_images, open_image_file
 from codec.metrics import QUALITY_METRICS
 from codec.model import LearnedCodec
 from codec.rate_control import encode_at_rate, parse_rate
@@ -55,18 +55,31 @@ def _load_model(model_dir: Path) -> LearnedCodec:
 
 def _read_pixels(path: Path) -> np.ndarray:
     """uint8 (H, W, 3) pixels of an image file; exit 2 naming the file if it is not one."""
+    if path.is_dir():
+        _fail(f"{path}: is a folder, not an image file (`codec eval` takes folders)")
     if not path.is_file():
         _fail(f"{path}: no such file")
     try:
-        with Image.open(path) as probe:
-            has_alpha = probe.has_transparency_data
-        pixels = read_image_file(path)
+        image = open_image_file(path)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         _fail(f"{path}: not a readable image ({exc})")
         raise  # unreachable
-    if has_alpha:
+    if image.had_alpha:
         errors.print(f"[yellow]warning:[/] {path}: alpha channel dropped", highlight=False)
-    return pixels
+    if image.frames > 1:
+        errors.print(
+            f"[yellow]warning:[/] {path}: {image.frames} frames; only the first is coded",
+            highlight=False,
+        )
+    return image.pixels
+
+
+def _check_output(path: Path) -> None:
+    """Exit 2 before any work when OUTPUT cannot be written where it is asked to go."""
+    if path.is_dir():
+        _fail(f"{path}: is a folder; give the file to write")
+    if not path.parent.is_dir():
+        _fail(f"{path}: its folder {str(path.parent)!r} does not exist")
 
 
 @app.command("encode")
@@ -88,6 +101,7 @@ def encode(
         _fail(str(exc))
         raise  # unreachable
     pixels = _read_pixels(image)
+    _check_output(output)
     model = _load_model(model_dir)
 
     def coders(position: float | None) -> tuple[Any, Any]:
@@ -117,6 +131,7 @@ def decode(model_dir: Path, bitstream: Path, output: Path) -> None:
     """Decompress the bitstream BITSTREAM into the image OUTPUT (PNG unless named otherwise)."""
     if not bitstream.is_file():
         _fail(f"{bitstream}: no such file")
+    _check_output(output)
     model = _load_model(model_dir)
     try:
         pixels = coder_for(model).decode(bitstream.read_bytes())
