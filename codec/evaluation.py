@@ -27,12 +27,16 @@ import torch
 from codec.anchor_codecs import ANCHOR_NAMES
 from codec.anchors import anchor_curve, equal_quality_bpp
 from codec.images import NamedImage, to_pixels, to_tensor
+from codec.metrics import MS_SSIM_WINDOW
 from codec.metrics import quality_metric as lookup_metric
 
 if TYPE_CHECKING:
     from codec.model import LearnedCodec
 
 DEFAULT_METRICS: tuple[str, ...] = ("psnr", "ms_ssim")
+# The smallest side every quality metric can score (MS-SSIM's window): smaller evaluation images
+# are skipped at load with a warning naming them, not failed on after a whole training run.
+EVAL_MIN_SIDE = MS_SSIM_WINDOW
 ANCHOR_KEYS = ("anchor_bpp_equal_quality", "bitrate_ratio_vs_anchor", "anchor_extrapolated")
 TIMING_KEYS = ("encode_s", "decode_s")
 

@@ -153,7 +153,7 @@ def _unique_names(paths: list[Path]) -> list[str]:
     return [p.stem if stems.count(p.stem) == 1 else p.name for p in paths]
 
 
-def _load_folder(folder: Path) -> list[NamedImage]:
+def _load_folder(folder: Path, min_side: int) -> list[NamedImage]:
     if not folder.is_dir():
         raise ImageSourceError(f"image folder {str(folder)!r} does not exist or is not a folder")
     files = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.name)
@@ -170,6 +170,10 @@ def _load_folder(folder: Path) -> list[NamedImage]:
             Image.DecompressionBombError,
         ) as error:
             skipped.append(f"{path.name} ({error or type(error).__name__})")
+            continue
+        if min(pixels.shape[:2]) < min_side:
+            height, width = pixels.shape[:2]
+            skipped.append(f"{path.name} ({width}x{height}: sides under {min_side} px)")
             continue
         images.append(NamedImage(name, pixels))
     if skipped:
@@ -215,16 +219,17 @@ def _load_skimage(names_text: str) -> list[NamedImage]:
     return images
 
 
-def load_images(source: str) -> list[NamedImage]:
+def load_images(source: str, min_side: int = 1) -> list[NamedImage]:
     """Load images from a folder path or from ``"skimage:NAME,NAME,..."``.
 
     A folder is read non-recursively, files sorted by name; greyscale becomes RGB, alpha is dropped,
-    16-bit is scaled to 8-bit. Files that are not readable images are skipped with a warning naming
-    each one; `ImageSourceError` if the folder is missing or yields no image.
+    16-bit is scaled to 8-bit. Files that are not readable images, or whose shorter side is under
+    `min_side` pixels, are skipped with a warning naming each one; `ImageSourceError` if the
+    folder is missing or yields no image.
     """
     if source.startswith(SKIMAGE_PREFIX):
         return _load_skimage(source[len(SKIMAGE_PREFIX) :])
-    return _load_folder(Path(source).expanduser())
+    return _load_folder(Path(source).expanduser(), min_side)
 
 
 class RandomCrops:

@@ -20,7 +20,7 @@ from rich.console import Console
 from codec.anchor_codecs import ANCHOR_NAMES, anchor_codec
 from codec.anchors import anchor_curve, mean_curve
 from codec.errors import CodecError
-from codec.evaluation import ImageCoder, coder_for, evaluate, rate_positions
+from codec.evaluation import EVAL_MIN_SIDE, ImageCoder, coder_for, evaluate, rate_positions
 from codec.images import ImageSourceError, NamedImage, load_images, open_image_file
 from codec.metrics import QUALITY_METRICS
 from codec.model import LearnedCodec
@@ -189,7 +189,7 @@ def eval_command(
     try:
         with warnings.catch_warnings(record=True) as skipped:
             warnings.simplefilter("always")
-            images = load_images(str(folder))
+            images = load_images(str(folder), EVAL_MIN_SIDE)
     except ImageSourceError as exc:
         _fail(str(exc))
         raise  # unreachable

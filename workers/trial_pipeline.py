@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from codec.evaluation import evaluate
+from codec.evaluation import EVAL_MIN_SIDE, evaluate
 from codec.images import NamedImage, load_images
 from codec.losses import LossWeights
 from codec.model import LearnedCodec
@@ -31,9 +31,9 @@ from workers.initialisation import initialise
 
 
 @lru_cache(maxsize=8)
-def _images(source: str) -> tuple[NamedImage, ...]:
+def _images(source: str, min_side: int = 1) -> tuple[NamedImage, ...]:
     """Images are loaded once per worker process and reused by every trial it runs."""
-    return tuple(load_images(source))
+    return tuple(load_images(source, min_side))
 
 
 def _threads(spec: CampaignSpec) -> int:
@@ -162,7 +162,7 @@ def _run(job: TrialJob, has_gpu: bool | None) -> TrialOutcome:
     reconstructions: list[ArtifactPayload] = []
     evaluation = evaluate(
         model,
-        list(_images(spec.data.eval)),
+        list(_images(spec.data.eval, EVAL_MIN_SIDE)),
         quality_metric=spec.training.quality_metric,
         anchor_cache_dir=os.environ.get("CODECNAS_ANCHOR_CACHE"),
         anchor=spec.training.anchor,

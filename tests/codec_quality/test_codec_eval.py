@@ -62,6 +62,29 @@ def test_eval_rejects_unknown_names_and_empty_folders(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no usable image" in result.output.replace("\n", "")
 
 
+def test_eval_skips_images_too_small_to_score_naming_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODECNAS_ANCHOR_CACHE", str(tmp_path / "cache"))
+    model_dir = write_model_dir(tmp_path / "model")
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.fromarray(photo(48, 64, seed=2)).save(folder / "a.png")
+    Image.fromarray(photo(1, 1, seed=3)).save(folder / "dot.png")
+    out = tmp_path / "report"
+    result = runner.invoke(
+        app, ["eval", str(model_dir), str(folder), "--out", str(out), "--anchors", "jpeg"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "dot.png (1x1: sides under 11 px)" in result.output.replace("\n", "")
+    assert [r["image"] for r in csv.DictReader((out / "per_image.csv").open())] == ["a"]
+    only_dots = tmp_path / "dots"
+    only_dots.mkdir()
+    Image.fromarray(photo(1, 1, seed=3)).save(only_dots / "dot.png")
+    result = runner.invoke(app, ["eval", str(model_dir), str(only_dots)])
+    assert result.exit_code == 2 and "no usable image" in result.output.replace("\n", "")
+
+
 def synthetic_report(bpp: float, psnr: float) -> EvaluationReport:
     row = {"bpp": bpp, "psnr": psnr, "encode_s": 0.1, "decode_s": 0.1}
     row |= {
