@@ -40,3 +40,7 @@ class InvalidValueError(CodecnasError, ValueError):
 
 class SpecError(CodecnasError):
     """A campaign spec is invalid (raised by the spec loader)."""
+
+
+class ResourceError(CodecnasError, ValueError):
+    """The cluster lacks what a spec asks for (more CPUs or GPUs per trial than it has)."""

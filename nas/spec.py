@@ -6,18 +6,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from codec.losses import LossWeights
 from nas.errors import SpecError
-from nas.funnel.spec import FunnelSpec
+from nas.funnel.spec import MAX_SEED, MAX_STEPS, FunnelSpec
 from nas.metrics import KNOWN_METRICS
+from nas.spec_yaml import SpecYamlError, load_spec_yaml
 from search_spaces import get_space, space_names
+
+# Upper bounds of the numbers a spec takes (MAX_STEPS, MAX_SEED in nas.funnel.spec): far beyond
+# any sensible value, so only a typo or a runaway value meets them (99999999999999999999 steps
+# would otherwise run "forever").
+MAX_KMACS = 1e7
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `steps: true` or `steps: "5"` is a mistake to name, not a value to coerce; NaN and
+    # infinities are never a setting.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 def _known_metric(name: str) -> str:
@@ -64,18 +71,20 @@ class ConstraintSpec(_Strict):
 
 class SamplerSpec(_Strict):
     kind: Literal["tpe", "nsga2", "random"] = "tpe"
-    seed: int | None = 0
-    population_size: int = Field(default=8, ge=2, description="NSGA-II population")
-    startup_trials: int = Field(default=4, ge=0, description="random trials before TPE models")
+    seed: int | None = Field(default=0, ge=0, le=MAX_SEED)
+    population_size: int = Field(default=8, ge=2, le=100_000, description="NSGA-II population")
+    startup_trials: int = Field(
+        default=4, ge=0, le=1_000_000, description="random trials before TPE models"
+    )
 
 
 class ScreenSpec(_Strict):
     """Configs outside these MACs-per-pixel bands are never trained (PICO's funnel, step 2)."""
 
-    decoder_kmacs_min: float | None = Field(default=None, ge=0)
-    decoder_kmacs_max: float | None = Field(default=None, gt=0)
-    encoder_kmacs_min: float | None = Field(default=None, ge=0)
-    encoder_kmacs_max: float | None = Field(default=None, gt=0)
+    decoder_kmacs_min: float | None = Field(default=None, ge=0, le=MAX_KMACS)
+    decoder_kmacs_max: float | None = Field(default=None, gt=0, le=MAX_KMACS)
+    encoder_kmacs_min: float | None = Field(default=None, ge=0, le=MAX_KMACS)
+    encoder_kmacs_max: float | None = Field(default=None, gt=0, le=MAX_KMACS)
 
     @model_validator(mode="after")
     def _ordered(self) -> ScreenSpec:
@@ -110,11 +119,11 @@ INIT_SCRATCH = "scratch"
 
 
 class TrainingSpec(_Strict):
-    steps: int = Field(gt=0)
+    steps: int = Field(gt=0, le=MAX_STEPS)
     batch_size: int = Field(default=8, gt=0, le=256)
     crop_size: int = Field(default=96, ge=32, le=1024)
     learning_rate: float = Field(default=1e-3, gt=0, lt=1)
-    lmbda: float = Field(default=0.013, gt=0)
+    lmbda: float = Field(default=0.013, gt=0, le=100)
     quality_metric: Literal["psnr", "ms_ssim", "ssimulacra2", "flip"] = "psnr"
     anchor: Literal["jpeg", "webp", "avif", "jxl"] = "jpeg"
     loss: dict[str, float] = Field(
@@ -122,7 +131,7 @@ class TrainingSpec(_Strict):
         description="weights of mse, ms_ssim, tiling, text (TextFidelityLoss) in the distortion",
     )
     text_fraction: float | None = Field(default=None, ge=0, le=1)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     init: str = Field(
         default=INIT_NEAREST,
         min_length=1,
@@ -136,7 +145,10 @@ class TrainingSpec(_Strict):
         "the campaign has trained weights yet (None: they start from scratch)",
     )
     warmup_steps: int = Field(
-        default=0, ge=0, description="steps over which the learning rate ramps up from 0"
+        default=0,
+        ge=0,
+        le=MAX_STEPS,
+        description="steps over which the learning rate ramps up from 0",
     )
     device: DeviceName = Field(
         default="auto",
@@ -191,9 +203,14 @@ class BenchmarkSpec(_Strict):
 
 class ClusterSpec(_Strict):
     address: str | None = Field(default=None, description="Ray address; None starts Ray locally")
-    cpus_per_trial: float = Field(default=1.0, gt=0)
+    cpus_per_trial: float = Field(
+        default=1.0,
+        gt=0,
+        le=1024,
+        description="CPUs Ray reserves for each trial; checked against the cluster at launch",
+    )
     gpus_per_trial: float = Field(
-        default=0.0, ge=0, description="GPUs Ray reserves for each trial; 0: trials use none"
+        default=0.0, ge=0, le=64, description="GPUs Ray reserves for each trial; 0: trials use none"
     )
 
 
@@ -331,7 +348,7 @@ def load_spec(path: Path) -> CampaignSpec:
     except UnicodeDecodeError:
         raise SpecError(f"{path}: the spec is not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+        data = load_spec_yaml(text)
+    except SpecYamlError as exc:
+        raise SpecError(f"{path}: {exc}") from None
     return parse_spec(data, source=str(path))

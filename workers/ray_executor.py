@@ -10,6 +10,7 @@ import ray
 from ray.exceptions import RayError
 
 from nas.domain import TrialJob, TrialOutcome
+from nas.errors import ResourceError
 from workers.cluster import connect, total_cpus, total_gpus
 from workers.trial_pipeline import run_trial
 
@@ -63,11 +64,17 @@ class RayExecutor:
         if gpus_per_trial < 0:
             raise ValueError(f"gpus_per_trial must be >= 0, got {gpus_per_trial}")
         connect(address, num_cpus=num_cpus)
-        fits = max(1, int(total_cpus() // cpus_per_trial))
+        cpus = total_cpus()
+        if cpus < cpus_per_trial:
+            raise ResourceError(
+                f"cluster.cpus_per_trial is {cpus_per_trial:g} but the Ray cluster has "
+                f"{cpus:g} CPUs: no trial could start"
+            )
+        fits = max(1, int(cpus // cpus_per_trial))
         if gpus_per_trial > 0:
             gpus = total_gpus()
             if gpus < gpus_per_trial:
-                raise ValueError(
+                raise ResourceError(
                     f"cluster.gpus_per_trial is {gpus_per_trial} but the Ray cluster has "
                     f"{gpus:g} GPUs: no trial could start"
                 )

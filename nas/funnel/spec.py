@@ -6,9 +6,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from codec.losses import LossWeights
 
+# Bounds shared with nas.spec (which imports this module): only a typo or a runaway value
+# meets them.
+MAX_STEPS = 10_000_000
+MAX_SEED = 2**32 - 1
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # As nas.spec: no coercion of booleans or strings into numbers, no NaN or infinities.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 def _known_losses(weights: dict[str, float]) -> dict[str, float]:
@@ -25,7 +31,10 @@ class MeasureSpec(_Strict):
     configs: int = Field(default=40, ge=1, le=1_000_000, description="configs measured in total")
     batch: int = Field(default=10, ge=1, le=10_000, description="configs measured per round")
     timeout_s: float = Field(
-        default=900.0, gt=0, description="how long to wait for the agents on one round"
+        default=900.0,
+        gt=0,
+        le=7 * 86_400,
+        description="how long to wait for the agents on one round",
     )
 
     @model_validator(mode="after")
@@ -39,9 +48,9 @@ class ProxySpec(_Strict):
     """Short MSE-only training of the measured survivors (rung 0); the best `keep` go on."""
 
     configs: int = Field(default=6, ge=1, le=100_000, description="most configs proxy-trained")
-    steps: int = Field(default=50, gt=0)
+    steps: int = Field(default=50, gt=0, le=MAX_STEPS)
     loss: dict[str, float] = Field(default_factory=lambda: {"mse": 1.0})
-    keep: int = Field(default=2, ge=1, description="top K promoted to full training")
+    keep: int = Field(default=2, ge=1, le=100_000, description="top K promoted to full training")
     promote_by: list[str] | None = Field(
         default=None,
         min_length=1,
@@ -61,7 +70,7 @@ class ProxySpec(_Strict):
 class FullSpec(_Strict):
     """Full training (rung 1); unset values come from the spec's `training:` section."""
 
-    steps: int | None = Field(default=None, gt=0)
+    steps: int | None = Field(default=None, gt=0, le=MAX_STEPS)
     loss: dict[str, float] | None = None
 
     @field_validator("loss")
@@ -74,9 +83,9 @@ class FunnelSpec(_Strict):
     configs: int = Field(
         default=1_000_000, ge=1, le=20_000_000, description="configs sampled for the MACs screen"
     )
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     latency_target_ms: float = Field(
-        gt=0, description="decoder time of a 12 MP photo on the agents' device (ms)"
+        gt=0, le=3_600_000, description="decoder time of a 12 MP photo on the agents' device (ms)"
     )
     tolerance: float = Field(
         default=0.05, gt=0, lt=1, description="keep configs within +-tolerance of the target"

@@ -81,6 +81,46 @@ def test_file_errors_name_the_file(tmp_path):
         load_spec(binary)
 
 
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (
+            lambda d: d["training"].update(steps=99999999999999999999999999999),
+            r"training\.steps: .*less than or equal to 10000000",
+        ),
+        (lambda d: d["training"].update(steps=True), r"training\.steps: .*integer.*got True"),
+        (lambda d: d["training"].update(learning_rate="fast"), r"training\.learning_rate"),
+        (lambda d: d["budget"].update(trials=False), r"budget\.trials: .*got False"),
+        (lambda d: d["training"].update(lmbda=float("nan")), r"training\.lmbda: .*finite"),
+        (lambda d: d["cluster"].update(cpus_per_trial=100000), r"cluster\.cpus_per_trial"),
+        (lambda d: d["sampler"].update(seed=-1), r"sampler\.seed"),
+    ],
+)
+def test_runaway_values_and_booleans_for_numbers_are_refused(mutate, message):
+    data = _demo()
+    mutate(data)
+    with pytest.raises(SpecError, match=message):
+        parse_spec(data, source="demo.yaml")
+
+
+def test_a_repeated_key_is_refused_naming_both_lines(tmp_path):
+    path = tmp_path / "twice.yaml"
+    text = DEMO.read_text().replace("training:\n", "training:\n  steps: 3\n", 1)
+    path.write_text(text)
+    with pytest.raises(
+        SpecError, match=r"twice\.yaml: line \d+: key 'steps' repeats the one on line \d+"
+    ):
+        load_spec(path)
+
+
+def test_scientific_notation_is_a_number_in_yaml(tmp_path):
+    path = tmp_path / "sci.yaml"
+    data = _demo()
+    data["training"]["learning_rate"] = "@LR@"
+    path.write_text(yaml.safe_dump(data).replace("'@LR@'", "2e-4"))
+    assert load_spec(path).training.learning_rate == pytest.approx(2e-4)
+
+
 def test_score_takes_the_objectives_and_checks_every_constraint() -> None:
     from tests.conftest import tiny_spec
 

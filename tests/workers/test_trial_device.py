@@ -10,6 +10,7 @@ import pytest
 import workers.ray_executor as ray_executor
 import workers.trial_pipeline as pipeline
 from nas.domain import TrialJob
+from nas.errors import ResourceError
 from nas.spec import CampaignSpec, parse_spec
 from search_spaces import get_space
 from tests.conftest import tiny_spec
@@ -149,6 +150,14 @@ def test_ray_accepts_the_options(gpus: float) -> None:
     options = ray_executor.task_options(1.0, gpus)
     ray_executor._run_trial_task.options(**options)
     ray_executor._run_gpu_trial_task.options(**options)
+
+
+def test_more_cpus_per_trial_than_the_cluster_has_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ray would queue the task for ever: the run hung at "trial 0 running" with no message.
+    with pytest.raises(ResourceError, match=r"cpus_per_trial is 8 but the Ray cluster has 2 CPUs"):
+        _executor(monkeypatch, cpus=2, gpus=0, cpus_per_trial=8.0)
 
 
 def test_more_gpus_per_trial_than_the_cluster_has_is_an_error(
