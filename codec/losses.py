@@ -21,45 +21,20 @@ Every term is on the scale of 255**2 * MSE (CompressAI's convention), so the usu
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+# Defined torch-free (specs validate them); re-exported for the code that computes the losses.
+from codec.loss_weights import LOSS_NAMES as LOSS_NAMES
+from codec.loss_weights import LossWeights as LossWeights
 from codec.metrics import ms_ssim_tensor
 
-LOSS_NAMES = ("mse", "ms_ssim", "tiling", "text")
 MS_SSIM_SCALE = 1300.0
 SEAM_SCALES = (2, 4, 8)
 DEFAULT_TILE_MARGIN = 4  # PICO: 504-pixel cores in 512-pixel tiles
 _PIXEL_SCALE = 255.0**2
-
-
-@dataclass(frozen=True)
-class LossWeights:
-    mse: float = 1.0
-    ms_ssim: float = 0.0
-    tiling: float = 0.0
-    text: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"loss weight {name} must be finite and >= 0, got {value!r}")
-        if self.mse + self.ms_ssim + self.text == 0:
-            raise ValueError(
-                f"at least one of the loss weights mse, ms_ssim, text must be > 0, got {self}"
-            )
-
-    @classmethod
-    def from_mapping(cls, weights: Mapping[str, float]) -> LossWeights:
-        """From a spec's `loss: {mse: 1.0, text: 0.5}`; unnamed terms are 0, unknown names fail."""
-        unknown = sorted(set(weights) - set(LOSS_NAMES))
-        if unknown:
-            raise ValueError(f"unknown loss term(s) {unknown}; expected names from {LOSS_NAMES}")
-        return cls(**{name: float(weights.get(name, 0.0)) for name in LOSS_NAMES})
 
 
 @dataclass(frozen=True)

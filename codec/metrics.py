@@ -34,6 +34,8 @@ from PIL import Image
 from pytorch_msssim import ms_ssim as _library_ms_ssim
 from pytorch_msssim.ssim import _fspecial_gauss_1d, _ssim
 
+from codec.metric_names import QUALITY_METRIC_NAMES
+
 MS_SSIM_WEIGHTS: tuple[float, ...] = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 MS_SSIM_WINDOW = 11
 _WINDOW_SIGMA = 1.5
@@ -232,3 +234,9 @@ def quality_metric(name: str) -> QualityMetric:
         raise ValueError(
             f"unknown quality metric {name!r}; expected one of {tuple(QUALITY_METRICS)}"
         ) from None
+
+
+if tuple(QUALITY_METRICS) != QUALITY_METRIC_NAMES:
+    raise ImportError(
+        f"codec.metric_names lists {QUALITY_METRIC_NAMES}, not {tuple(QUALITY_METRICS)}"
+    )

@@ -14,15 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from device_bench.agent import AgentOptions, run_agent
-from device_bench.agent_http import HttpJobBoard
-from device_bench.agent_protocol import BoardError, BoardUnavailable, describe_agent
-from device_bench.backends import BackendUnavailable, BenchmarkBackend, create_backend
+if TYPE_CHECKING:
+    from device_bench.backends import BenchmarkBackend
 
 console = Console(stderr=True)
 PLACEHOLDER = "CHANGE_ME"
@@ -59,6 +57,10 @@ def backend_options(pairs: list[str], name: str, threads: int) -> dict[str, Any]
 
 
 def open_backend(name: str, options: dict[str, Any]) -> BenchmarkBackend:
+    # device_bench is imported when an agent starts: it loads torch and onnx, in seconds, which
+    # every other command would pay for at start-up.
+    from device_bench.backends import BackendUnavailable, create_backend
+
     try:
         return create_backend(name, **options)
     except BackendUnavailable as error:
@@ -116,6 +118,10 @@ def agent(
     ),
 ) -> None:
     """Measure models for a codecnas server: register, lease jobs, post results."""
+    from device_bench.agent import AgentOptions, run_agent
+    from device_bench.agent_http import HttpJobBoard
+    from device_bench.agent_protocol import BoardError, BoardUnavailable, describe_agent
+
     check_token(token)
     bench_backend = open_backend(backend, backend_options(backend_option, backend, threads))
     logging.getLogger("device_bench.agent").setLevel(logging.INFO)

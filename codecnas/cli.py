@@ -7,19 +7,21 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from codecnas import agent_commands, codec_commands, coreml_commands, serve_commands
-from codecnas.exporting import export_trial
-from codecnas.reports import choice_text, failed_table, front_table, funnel_table, status_table
 from codecnas.settings import Settings
 from nas.domain import CampaignRecord, TrialState
 from nas.errors import CodecnasError
-from nas.selection import best_in_campaign
-from nas.spec import CampaignSpec, load_spec, parse_spec
-from nas.storage.repository import CampaignStore
+
+# Specs (pydantic, the search spaces), the database (SQLAlchemy, Alembic) and the reports are
+# imported by the commands that use them: `codecnas --help` starts in a fraction of a second.
+if TYPE_CHECKING:
+    from nas.spec import CampaignSpec
+    from nas.storage.repository import CampaignStore
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 campaign_app = typer.Typer(
@@ -38,12 +40,16 @@ DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: SQLite in $
 
 
 def _store(db: str | None) -> CampaignStore:
+    from nas.storage.repository import CampaignStore
+
     settings = Settings.from_env(db)
     settings.prepare()
     return CampaignStore(settings.database_url, settings.artifact_root)
 
 
 def _show_result(store: CampaignStore, campaign: CampaignRecord) -> None:
+    from codecnas.reports import failed_table, front_table
+
     front = store.front(campaign.id)
     console.print(front_table(campaign, front))
     failed = store.trials(campaign.id, TrialState.FAILED)
@@ -52,6 +58,8 @@ def _show_result(store: CampaignStore, campaign: CampaignRecord) -> None:
 
 
 def _run(store: CampaignStore, campaign_id: int) -> None:
+    from nas.spec import parse_spec
+
     if parse_spec(store.campaign(campaign_id).spec).mode == "funnel":
         from codecnas.funnel_running import run_funnel
 
@@ -77,6 +85,8 @@ def campaign_launch(
     db: str | None = DbOption,
 ) -> None:
     """Create a campaign from SPEC and run it to its trial budget."""
+    from nas.spec import load_spec, parse_spec
+
     spec = load_spec(spec_path)
     if name:
         spec = parse_spec({**spec.to_json(), "name": name}, source=str(spec_path))
@@ -98,6 +108,9 @@ def campaign_resume(campaign: str, db: str | None = DbOption) -> None:
 @campaign_app.command("status")
 def campaign_status(campaign: str, db: str | None = DbOption) -> None:
     """Trial counts, state and hypervolume of a campaign."""
+    from codecnas.reports import funnel_table, status_table
+    from nas.spec import parse_spec
+
     store = _store(db)
     record = store.campaign(_ref(campaign))
     spec = parse_spec(record.spec)
@@ -142,6 +155,9 @@ def best(
     db: str | None = DbOption,
 ) -> None:
     """The best codec whose 12 MP decode time fits the budget; optionally export it."""
+    from codecnas.reports import choice_text
+    from nas.selection import best_in_campaign
+
     store = _store(db)
     record = store.campaign(_ref(campaign))
     choice = best_in_campaign(store, record.id, decode_ms)
@@ -149,6 +165,8 @@ def best(
     if choice.trial is None:
         raise typer.Exit(code=1)
     if export is not None:
+        from codecnas.exporting import export_trial  # torch and coremltools load in seconds
+
         if not choice.fits:
             console.print("[yellow]exporting the closest trial, which is over the budget[/]")
         for path in export_trial(store, choice.trial, export, coreml=coreml):
@@ -173,6 +191,10 @@ def demo(
     db: str | None = DbOption,
 ) -> None:
     """A small real campaign on the embedded default (SQLite, local Ray, ONNX Runtime)."""
+    from codecnas.reports import choice_text
+    from nas.selection import best_in_campaign
+    from nas.spec import load_spec, parse_spec
+
     spec = load_spec(DEMO_SPEC)
     store = _store(db)
     data = spec.to_json()

@@ -18,17 +18,16 @@ from PIL import Image, UnidentifiedImageError
 from rich.console import Console
 
 from codec.anchor_codecs import ANCHOR_NAMES, anchor_codec
-from codec.anchors import anchor_curve, mean_curve
 from codec.errors import CodecError
-from codec.evaluation import EVAL_MIN_SIDE, ImageCoder, coder_for, evaluate, rate_positions
-from codec.images import ImageSourceError, NamedImage, load_images, open_image_file
-from codec.metrics import QUALITY_METRICS
-from codec.model import LearnedCodec
-from codec.rate_control import encode_at_rate, parse_rate
+from codec.metric_names import QUALITY_METRIC_NAMES
 from codecnas.settings import Settings
 from search_spaces.model_dir import ModelDirError, load_codec
 
+# The modules that load torch are imported in the commands that run a codec: `codecnas --help`
+# and every other command start without them.
 if TYPE_CHECKING:
+    from codec.images import NamedImage
+    from codec.model import LearnedCodec
     from codecnas.codec_report import AnchorSummary
 
 app = typer.Typer(
@@ -55,6 +54,8 @@ def _load_model(model_dir: Path) -> LearnedCodec:
 
 def _read_pixels(path: Path) -> np.ndarray:
     """uint8 (H, W, 3) pixels of an image file; exit 2 naming the file if it is not one."""
+    from codec.images import open_image_file
+
     if path.is_dir():
         _fail(f"{path}: is a folder, not an image file (`codec eval` takes folders)")
     if not path.is_file():
@@ -95,11 +96,15 @@ def encode(
     ),
 ) -> None:
     """Compress IMAGE (PNG, JPEG, ...) into the bitstream file OUTPUT."""
+    from codec.evaluation import coder_for
+    from codec.rate_control import encode_at_rate, parse_rate
+
     try:
         target = None if rate is None else parse_rate(rate)
     except ValueError as exc:
         _fail(str(exc))
         raise  # unreachable
+
     pixels = _read_pixels(image)
     _check_output(output)
     model = _load_model(model_dir)
@@ -133,6 +138,8 @@ def decode(model_dir: Path, bitstream: Path, output: Path) -> None:
         _fail(f"{bitstream}: no such file")
     _check_output(output)
     model = _load_model(model_dir)
+    from codec.evaluation import coder_for
+
     try:
         pixels = coder_for(model).decode(bitstream.read_bytes())
     except (CodecError, ValueError) as exc:
@@ -157,6 +164,7 @@ def _parse_names(text: str, valid: tuple[str, ...], what: str) -> list[str]:
 def _anchor_summaries(
     images: list[NamedImage], names: list[str], metric: str, cache_dir: Path
 ) -> list[AnchorSummary]:
+    from codec.anchors import anchor_curve, mean_curve
     from codecnas.codec_report import AnchorSummary
 
     summaries = []
@@ -173,16 +181,20 @@ def eval_command(
     folder: Path,
     out: Path = typer.Option(Path("codec-eval"), "--out", help="folder for the report"),
     metric: str = typer.Option("psnr", help="quality axis of the plot, ratios and BD-rates"),
-    metrics: str = typer.Option(",".join(QUALITY_METRICS), help="metrics to measure per image"),
+    metrics: str = typer.Option(
+        ",".join(QUALITY_METRIC_NAMES), help="metrics to measure per image"
+    ),
     anchors: str = typer.Option(",".join(ANCHOR_NAMES), help="anchor codecs to compare with"),
     ratio_anchor: str = typer.Option("jpeg", help="anchor of the per-image bitrate ratio"),
 ) -> None:
     """Evaluate the codec on the images in FOLDER and write a report (table, CSV, plot, JSON)."""
     # matplotlib is imported by the report only: other commands start without it
+    from codec.evaluation import EVAL_MIN_SIDE, ImageCoder, coder_for, evaluate, rate_positions
+    from codec.images import ImageSourceError, load_images
     from codecnas.codec_report import RateResult, write_report
 
-    measured = _parse_names(metrics, tuple(QUALITY_METRICS), "metrics")
-    _parse_names(metric, tuple(QUALITY_METRICS), "metric")
+    measured = _parse_names(metrics, QUALITY_METRIC_NAMES, "metrics")
+    _parse_names(metric, QUALITY_METRIC_NAMES, "metric")
     anchor_names = _parse_names(anchors, ANCHOR_NAMES, "anchors")
     _parse_names(ratio_anchor, ANCHOR_NAMES, "ratio-anchor")
     model = _load_model(model_dir)

@@ -14,9 +14,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from codecnas.exporting import COREML_DIR, COREML_INDEX_FILE, export_trial
 from codecnas.settings import Settings
-from nas.storage.repository import CampaignStore
 
 console = Console()
 
@@ -33,6 +31,10 @@ def coreml_export(
     ),
 ) -> None:
     """Export every Pareto-front codec of CAMPAIGN, with its Core ML packages, into OUT_DIR."""
+    # Imported here: the exporters load torch and coremltools, in seconds.
+    from codecnas.exporting import COREML_DIR, COREML_INDEX_FILE, export_trial
+    from nas.storage.repository import CampaignStore
+
     settings = Settings.from_env(db)
     settings.prepare()
     store = CampaignStore(settings.database_url, settings.artifact_root)

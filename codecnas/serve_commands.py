@@ -18,11 +18,11 @@ from codecnas.settings import (
     refuse_placeholder_secrets,
 )
 from nas.errors import CodecnasError
-from nas.storage import CampaignStore
 from nas.storage.access import Role
 
 if TYPE_CHECKING:
     from dashboard import DashboardSettings
+    from nas.storage import CampaignStore
 
 token_app = typer.Typer(help="API tokens (stored hashed; the secret is shown once).")
 console = Console()
@@ -31,6 +31,8 @@ READ_TOKEN_VARIABLE = "CODECNAS_READ_TOKEN_REQUIRED"
 
 
 def _open(db: str | None) -> tuple[Settings, CampaignStore]:
+    from nas.storage import CampaignStore  # SQLAlchemy and Alembic: most of a second
+
     settings = Settings.from_env(db)
     settings.prepare()
     return settings, CampaignStore(settings.database_url, settings.artifact_root)

@@ -17,8 +17,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import choix
-
 from nas.errors import InvalidValueError
 
 ANCHOR_CONTESTANTS = ("jpeg", "avif")
@@ -110,6 +108,8 @@ def bradley_terry(ratings: Sequence[PairwiseRating], alpha: float = 0.1) -> list
             comparisons.extend([(a, b), (b, a)])
             ties[r.first] += 1
             ties[r.second] += 1
+    import choix  # here: it loads scipy (~1 s), which only fitting ratings needs
+
     strengths = choix.opt_pairwise(len(names), comparisons, alpha=alpha)
     scores = [
         ContestantScore(

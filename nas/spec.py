@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from codec.losses import LossWeights
+from codec.loss_weights import LossWeights
 from nas.errors import SpecError
 from nas.funnel.spec import MAX_SEED, MAX_STEPS, FunnelSpec
 from nas.metrics import KNOWN_METRICS

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from codec.model import LearnedCodec
 from search_spaces.registry import get_space
+
+if TYPE_CHECKING:
+    from codec.model import LearnedCodec
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.pt"
@@ -52,6 +52,8 @@ def load_codec(model_dir: Path) -> LearnedCodec:
     if not weights.is_file():
         raise ModelDirError(f"{model_dir}: no {WEIGHTS_FILE}")
     # weights_only: a weights file is data, never code to run.
+    import torch  # here: reading a config must not load torch
+
     state = torch.load(weights, map_location="cpu", weights_only=True)
     try:
         model.load_state_dict(state)

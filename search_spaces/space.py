@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from codec.architecture import CodecArchitecture
-from codec.model import LearnedCodec, build_codec
 from search_spaces.hashing import config_hash, model_id
 from search_spaces.params import Param
+
+if TYPE_CHECKING:
+    from codec.model import LearnedCodec
 
 Config = dict[str, Any]
 
@@ -73,6 +75,9 @@ class SearchSpace:
 
     def build(self, config: Config) -> LearnedCodec:
         """A freshly initialised codec whose bitstreams carry this config's identity."""
+        # Imported here: torch loads in seconds, and specs, samplers and the CLI never build.
+        from codec.model import build_codec
+
         return build_codec(self.architecture(config), model_id=model_id(self.hash(config)))
 
     def to_json(self) -> dict[str, Any]:

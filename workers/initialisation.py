@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from codec.model import LearnedCodec
 from nas.domain import InitSource, JsonDict
-from search_spaces.inheritance import inherit_weights, trained_codec
+from search_spaces.inheritance.structure import inherit_weights
+from search_spaces.inheritance.trained import trained_codec
 
 
 def initialise(model: LearnedCodec, source: InitSource | None) -> JsonDict:

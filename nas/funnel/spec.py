@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from codec.losses import LossWeights
+from codec.loss_weights import LossWeights
 
 # Bounds shared with nas.spec (which imports this module): only a typo or a runaway value
 # meets them.

@@ -7,24 +7,30 @@ state_dict; `config_distance` (distance.py) says which trained config is nearest
 
 from __future__ import annotations
 
-import io
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from codec.model import LearnedCodec
 from search_spaces.inheritance.distance import config_distance, nearest
-from search_spaces.inheritance.report import InheritanceReport
-from search_spaces.inheritance.structure import inherit_weights, start_as_identity
-from search_spaces.registry import get_space
+
+if TYPE_CHECKING:
+    from search_spaces.inheritance.report import InheritanceReport
+    from search_spaces.inheritance.structure import inherit_weights, start_as_identity
+    from search_spaces.inheritance.trained import trained_codec
+
+# The weight-copying half needs torch; choosing the nearest config (distance.py) does not, and
+# the controller and the CLI use only that. The rest loads on first use.
+_HOMES = {
+    "InheritanceReport": "search_spaces.inheritance.report",
+    "inherit_weights": "search_spaces.inheritance.structure",
+    "start_as_identity": "search_spaces.inheritance.structure",
+    "trained_codec": "search_spaces.inheritance.trained",
+}
 
 
-def trained_codec(space: str, config: dict[str, Any], weights: bytes) -> LearnedCodec:
-    """A codec of `config` with the weights of a saved state_dict (loaded weights_only)."""
-    model = get_space(space).build(config)
-    state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
-    return model
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'search_spaces.inheritance' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)
 
 
 __all__ = [

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine
 from nas.domain import ArtifactPayload, CampaignStatus, TrialState
 from nas.errors import StorageError
 from nas.storage import CampaignStore, mask_url
-from nas.storage.migrate import current_revision, head_revision
+from nas.storage.migrate import HEAD_REVISION, current_revision, head_revision
 from nas.storage.schema import Base
 from tests.storage.conftest import StoreFactory
 from tests.storage.test_trials import complete
@@ -54,6 +54,11 @@ def test_migrated_schema_matches_the_models(store: CampaignStore) -> None:
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    # Opening a current database compares with HEAD_REVISION instead of loading Alembic.
+    assert HEAD_REVISION == head_revision()
 
 
 def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
