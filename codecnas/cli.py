@@ -99,8 +99,15 @@ def campaign_resume(campaign: str, db: str | None = DbOption) -> None:
     """Go on with an interrupted campaign: finished trials are kept, running ones run again."""
     store = _store(db)
     record = store.campaign(_ref(campaign))
-    requeued = [t for t in store.trials(record.id) if not t.state.is_finished]
-    console.print(f"resuming {record.name!r}: {len(requeued)} unfinished trial(s) will run again")
+    from codecnas.reports import counted
+
+    trials = store.trials(record.id)
+    requeued = [t for t in trials if not t.state.is_finished]
+    if not trials:  # a campaign created but never run (the dashboard's Launch) starts here
+        console.print(f"starting {record.name!r}")
+    else:
+        unfinished = counted(len(requeued), "unfinished trial")
+        console.print(f"resuming {record.name!r}: {unfinished} to run again")
     _run(store, record.id)
     _show_result(store, store.campaign(record.id))
 

@@ -33,6 +33,7 @@ def coreml_export(
     """Export every Pareto-front codec of CAMPAIGN, with its Core ML packages, into OUT_DIR."""
     # Imported here: the exporters load torch and coremltools, in seconds.
     from codecnas.exporting import COREML_DIR, COREML_INDEX_FILE, export_trial
+    from codecnas.reports import counted
     from nas.storage.repository import CampaignStore
 
     settings = Settings.from_env(db)
@@ -52,6 +53,6 @@ def coreml_export(
         converted, total = converted + ok, total + len(outcomes)
         console.print(f"  trial {trial.number}: {ok}/{len(outcomes)} Core ML packages -> {folder}")
     console.print(
-        f"exported {len(front)} front trial(s) of {record.name!r}: "
+        f"exported {counted(len(front), 'front trial')} of {record.name!r}: "
         f"{converted}/{total} Core ML packages converted"
     )

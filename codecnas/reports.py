@@ -20,6 +20,11 @@ _COLUMNS = (
 )
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """ "1 trial", "2 trials": a count with its noun, singular or plural."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def _value(trial: TrialRecord, key: str, fmt: str) -> str:
     value = trial.metrics.get(key)
     return "-" if value is None else flag(fmt.format(value), key, trial.metrics)
@@ -51,7 +56,7 @@ def front_table(campaign: CampaignRecord, front: list[TrialRecord]) -> Table:
     # A ratio outside the anchor's measured quality range is marked, with its image count.
     flagged = any(ratio_note(k, t.metrics) for t in front for k, _, _ in _COLUMNS)
     table = Table(
-        title=f"Pareto front of {campaign.name!r} ({len(front)} trials)",
+        title=f"Pareto front of {campaign.name!r} ({counted(len(front), 'trial')})",
         caption=f"{FOOTNOTE} (extrap.: on how many eval images)" if flagged else None,
     )
     table.add_column("trial", justify="right")

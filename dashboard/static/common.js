@@ -64,6 +64,11 @@ export const LABELS = {
 
 export const label = (metric) => LABELS[metric] || metric;
 
+// "1 rater", "2 raters": a count with its noun, singular or plural.
+export function counted(n, noun, plural = `${noun}s`) {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
 export function fmt(value, metric = "") {
   if (value === null || value === undefined) return "–";
   if (typeof value !== "number") return String(value);

@@ -1,6 +1,6 @@
 // Blind pairwise rating: two reconstructions of one image in random order; the rater says which
 // looks better, or "same". Nothing on the page tells which trial or codec made which picture.
-import { api, el, fmt, showError, token } from "./common.js";
+import { api, counted, el, fmt, showError, token } from "./common.js";
 import { SyncedViewer } from "./viewer.js";
 
 const campaignId = Number(document.body.dataset.campaignId);
@@ -37,7 +37,7 @@ async function loadScores() {
     ...result.scores.map((s) => el("tr", {},
       el("td", {}, s.trial_id ? el("a", { href: `/trials/${s.trial_id}`, text: `trial ${s.trial_number}` }) : s.contestant.toUpperCase()),
       el("td", { class: "num", text: fmt(s.elo, "elo") }), el("td", { text: s.wins }), el("td", { text: s.ties }), el("td", { text: s.losses }))),
-    el("tr", {}, el("td", { colspan: 5, class: "hint", text: `${result.ratings} ratings by ${result.raters} raters` })),
+    el("tr", {}, el("td", { colspan: 5, class: "hint", text: `${counted(result.ratings, "rating")} by ${counted(result.raters, "rater")}` })),
   );
 }
 

@@ -165,6 +165,8 @@ def _drive(
         page.wait_for_selector("#rated:has-text('1 rated')")
         [rating] = store.ratings(cid)
         assert rating.rater == "vic" and rating.outcome == "first" and rating.image == "chelsea"
+        page.click("#scores-card summary")  # counts agree with their nouns
+        page.wait_for_selector("#scores td.hint:has-text('1 rating by 1 rater')")
 
         # The API documentation works offline too.
         page.goto(f"{server.url}/docs")
