@@ -175,6 +175,11 @@ def _drive(
         assert errors == [], errors
         assert outside == [], outside
 
+        # An unknown id: a 404 page that says so (after the console check: the browser logs it).
+        response = page.goto(f"{server.url}/trials/999999")
+        assert response is not None and response.status == 404
+        assert "999999" in page.locator("#not-found").inner_text()
+
 
 def test_a_funnel_campaign_page_draws_its_stages(browser: object, tmp_path: Path) -> None:
     from nas.funnel.domain import FunnelStageRecord
