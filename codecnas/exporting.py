@@ -12,6 +12,7 @@ import json
 import shutil
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from device_bench.coreml_export import VARIANTS, export_coreml
 from device_bench.parts import PARTS
@@ -71,7 +72,7 @@ def export_coreml_packages(model_dir: Path, out_dir: Path, tile: int) -> list[Pa
     for part in PARTS:
         for variant in VARIANTS:
             export = export_coreml(model, part, out_dir, tile=tile, variant=variant)
-            index.append(export.to_json())
+            index.append(_relative_package(export.to_json(), out_dir))
             if not export.feasible or export.package is None:
                 errors.append(f"{part} {variant} (tile {tile}): {export.message}")
                 continue
@@ -88,3 +89,10 @@ def export_coreml_packages(model_dir: Path, out_dir: Path, tile: int) -> list[Pa
     index_file.write_text(json.dumps(index, indent=2))
     written.append(index_file)
     return written
+
+
+def _relative_package(outcome: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The index names each package relative to its own folder: an export can be moved."""
+    if outcome["package"] is not None:
+        outcome["package"] = Path(outcome["package"]).relative_to(folder).as_posix()
+    return outcome
