@@ -1,5 +1,6 @@
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -209,8 +210,16 @@ def test_coreml_export_writes_every_front_codec_and_records_what_does_not_conver
         return real_export(model, part, out, **kwargs)
 
     monkeypatch.setattr(exporting, "export_coreml", export_with_one_failure)
-    result = CliRunner().invoke(app, ["coreml-export", "tiny", str(tmp_path / "out"), "--db", url])
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(
+            app, ["coreml-export", "tiny", str(tmp_path / "out"), "--db", url]
+        )
     assert result.exit_code == 0, result.output
+    # the converter's ~40 warnings per export come to the user as one line per codec
+    messages = [str(w.message) for w in shown]
+    assert len(messages) == len(front), messages
+    assert all("warnings of the Core ML converter hidden" in m for m in messages)
     assert "7/8 Core ML packages converted" in result.output
     for trial in front:
         folder = tmp_path / "out" / f"trial-{trial.number:04d}"
