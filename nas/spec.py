@@ -347,8 +347,13 @@ def load_spec(path: Path) -> CampaignSpec:
         raise SpecError(f"{path}: cannot read the spec: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise SpecError(f"{path}: the spec is not UTF-8 text") from None
+    return parse_spec_text(text, source=str(path))
+
+
+def parse_spec_text(text: str, source: str = "spec") -> CampaignSpec:
+    """Validate the text of a spec file (YAML, so JSON too), or raise SpecError."""
     try:
         data = load_spec_yaml(text)
     except SpecYamlError as exc:
-        raise SpecError(f"{path}: {exc}") from None
-    return parse_spec(data, source=str(path))
+        raise SpecError(f"{source}: {exc}") from None
+    return parse_spec(data, source=source)

@@ -19,7 +19,7 @@ from dashboard.schemas.common import ERROR_RESPONSES
 from dashboard.views import campaign_detail, campaign_out
 from nas.domain import CampaignRecord, CampaignStatus
 from nas.errors import StateConflictError
-from nas.spec import parse_spec
+from nas.spec import parse_spec, parse_spec_text
 from nas.storage import CampaignStore
 from nas.storage.access import TokenRecord
 
@@ -42,7 +42,10 @@ def create_campaign(
     launcher: CampaignLauncher = Depends(app_launcher),
 ) -> ActionOut:
     """Create a campaign from a spec (validated as the CLI does); optionally launch it."""
-    spec = parse_spec(body.spec, source="spec")
+    if isinstance(body.spec, str):  # the text of a spec file: the CLI's loader and errors
+        spec = parse_spec_text(body.spec, source="spec")
+    else:
+        spec = parse_spec(body.spec, source="spec")
     campaign = store.create_campaign(spec.name, spec.to_json())
     message = f"campaign {campaign.name!r} created (id {campaign.id})"
     if body.launch:

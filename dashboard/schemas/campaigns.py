@@ -69,7 +69,9 @@ class CampaignDetailOut(CampaignOut):
 
 
 class CampaignCreate(BaseModel):
-    spec: dict[str, Any] = Field(description="a campaign spec, as in the YAML files")
+    spec: dict[str, Any] | str = Field(
+        description="a campaign spec: a mapping, or the text of a YAML (or JSON) spec file"
+    )
     launch: bool = Field(default=False, description="start running it at once")
 
 

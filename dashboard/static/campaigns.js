@@ -1,4 +1,4 @@
-// The campaigns list, and creating a campaign from a JSON spec (admin token).
+// The campaigns list, and creating a campaign from a YAML (or JSON) spec (admin token).
 import { api, el, fmt, showError } from "./common.js";
 
 async function load() {
@@ -21,7 +21,7 @@ async function load() {
 document.getElementById("create").addEventListener("click", async () => {
   const out = document.getElementById("create-result");
   try {
-    const spec = JSON.parse(document.getElementById("spec").value);
+    const spec = document.getElementById("spec").value;  // the server parses it as the CLI does
     const launch = document.getElementById("launch").checked;
     const result = await api("/api/campaigns", { method: "POST", body: { spec, launch } });
     out.textContent = result.message;

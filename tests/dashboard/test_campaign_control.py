@@ -10,6 +10,7 @@ import os
 import time
 from pathlib import Path
 
+import yaml
 from fastapi.testclient import TestClient
 
 from nas.domain import CampaignStatus
@@ -58,6 +59,19 @@ def test_create_validates_the_spec_and_names_what_is_wrong(
         "/api/campaigns", json={"spec": campaign_spec("fresh", 4)}, headers=tokens.header("admin")
     )
     assert again.status_code == 409 and "already exists" in again.json()["detail"]
+
+
+def test_create_takes_the_yaml_text_of_a_spec_with_the_clis_errors(
+    client: TestClient, store: CampaignStore, tokens: Tokens
+) -> None:
+    text = yaml.safe_dump(campaign_spec("from-yaml", 4))
+    made = client.post("/api/campaigns", json={"spec": text}, headers=tokens.header("admin"))
+    assert made.status_code == 201, made.text
+    assert store.campaign("from-yaml").id == made.json()["campaign"]["id"]
+    twice = text.replace("name: from-yaml", "name: twice\nname: again")
+    bad = client.post("/api/campaigns", json={"spec": twice}, headers=tokens.header("admin"))
+    assert bad.status_code == 422 and "key 'name' repeats" in bad.json()["detail"]
+    assert [c.name for c in store.campaigns()] == ["from-yaml"]
 
 
 def test_launch_runs_the_campaign_command_and_stop_interrupts_it(
