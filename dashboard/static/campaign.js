@@ -1,6 +1,6 @@
 // A campaign: Pareto scatter with a latency-budget slider, funnel, hypervolume, trials table,
 // run controls, and polling while the campaign runs.
-import { api, clearError, configText, el, flagged, fmt, label, showError, showFootnote } from "./common.js";
+import { api, clearError, configText, el, flagged, fmt, label, showError, showFootnote, unit } from "./common.js";
 import { lines, scatter } from "./charts.js";
 import { TrialsTable } from "./trials_table.js";
 
@@ -176,7 +176,9 @@ function updateBudget() {
     return;
   }
   const budget = sliderToValue(Number($("budget").value));
-  $("budget-value").textContent = `${fmt(budget, f.x)} ${f.x.includes("_ms") ? "ms" : ""}`;
+  // The slider bounds the x axis, whatever it shows: named and with its unit.
+  $("budget-label").textContent = `budget on ${label(f.x)}`;
+  $("budget-value").textContent = `${fmt(budget, f.x)} ${unit(f.x)}`.trim();
   $("budget").dataset.budget = String(budget);
   plot.budgetLine(budget);
   const choice = bestUnder(f, budget);

@@ -64,6 +64,10 @@ export const LABELS = {
 
 export const label = (metric) => LABELS[metric] || metric;
 
+// The unit a metric's values are written in ("" for ratios and scores).
+export const UNITS = { decode_ms_12mp: "ms", decode_ms_tile: "ms", bpp: "bpp", psnr: "dB", train_seconds: "s" };
+export const unit = (metric) => UNITS[metric] || "";
+
 // "1 rater", "2 raters": a count with its noun, singular or plural.
 export function counted(n, noun, plural = `${noun}s`) {
   return `${n} ${n === 1 ? noun : plural}`;

@@ -124,6 +124,13 @@ def _drive(
         page.wait_for_selector(f"#best-downloads[data-api-trial-id='{answers[-1][1]}']")
         assert len({chosen for _, chosen in answers}) >= 2  # the slider changed the answer
         page.screenshot(path=str(shots / "campaign-budget.png"), full_page=True)
+        # The slider is named by the axis it bounds, its value given in that axis' unit.
+        assert page.locator("#budget-label").inner_text() == "budget on decode 12 MP (ms)"
+        assert page.locator("#budget-value").inner_text().endswith(" ms")
+        page.select_option("#x-metric", "bpp")
+        page.wait_for_selector("#budget-label:has-text('budget on bpp')")
+        assert page.locator("#budget-value").inner_text().endswith(" bpp")
+        page.select_option("#x-metric", "decode_ms_12mp")
 
         # Hover shows the config; a click opens the trial with its pictures.
         best = page.locator("#scatter circle.pt.best")
