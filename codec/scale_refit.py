@@ -37,10 +37,7 @@ class CodedSymbols:
     position: float | None
     z: torch.Tensor  # (1, Nh, h, w), integer-valued float32
     y: torch.Tensor  # (1, M, H, W), the Gaussian-coded symbols (y, or its residuals)
-
-    @property
-    def pixels(self) -> int:
-        return self.y.shape[2] * self.y.shape[3] * 256  # 16x16 pixels per latent element
+    pixels: int  # of the padded image the latents cover: bits per pixel divide by this
 
 
 @dataclass(frozen=True)
@@ -65,12 +62,15 @@ def coded_symbols(
     """The symbols compress() codes for every image at every rate position."""
     if model.h_s is None:
         raise ValueError("only a hyperprior model has a scale decoder to refit")
+    per_element = (2**model.architecture.stages) ** 2  # pixels behind one element of y
     samples = []
     for image in images:
         x = to_tensor(image.pixels)
         for position in positions:
             symbols = model.encode_latents(x, rate=position)
-            samples.append(CodedSymbols(image.name, position, symbols["z"], symbols["y"]))
+            y = symbols["y"]
+            pixels = y.shape[2] * y.shape[3] * per_element
+            samples.append(CodedSymbols(image.name, position, symbols["z"], y, pixels))
     return samples
 
 

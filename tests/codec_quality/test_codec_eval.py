@@ -20,14 +20,20 @@ from tests.codec_quality.cli_fixtures import photo, write_model_dir
 runner = CliRunner()
 
 
-def test_eval_writes_table_csv_plot_and_json(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _model_and_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A model folder, and an image folder holding one 48x64 photo "a.png"."""
     monkeypatch.setenv("CODECNAS_ANCHOR_CACHE", str(tmp_path / "cache"))
     model_dir = write_model_dir(tmp_path / "model")
     folder = tmp_path / "images"
     folder.mkdir()
     Image.fromarray(photo(48, 64, seed=2)).save(folder / "a.png")
+    return model_dir, folder
+
+
+def test_eval_writes_table_csv_plot_and_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model_dir, folder = _model_and_folder(tmp_path, monkeypatch)
     Image.fromarray(photo(40, 40, seed=3)).save(folder / "b.jpg", quality=95)
     (folder / "readme.txt").write_text("not an image")
     out = tmp_path / "report"
@@ -65,11 +71,7 @@ def test_eval_rejects_unknown_names_and_empty_folders(tmp_path: Path) -> None:
 def test_eval_skips_images_too_small_to_score_naming_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CODECNAS_ANCHOR_CACHE", str(tmp_path / "cache"))
-    model_dir = write_model_dir(tmp_path / "model")
-    folder = tmp_path / "images"
-    folder.mkdir()
-    Image.fromarray(photo(48, 64, seed=2)).save(folder / "a.png")
+    model_dir, folder = _model_and_folder(tmp_path, monkeypatch)
     Image.fromarray(photo(1, 1, seed=3)).save(folder / "dot.png")
     out = tmp_path / "report"
     result = runner.invoke(
